@@ -1,0 +1,106 @@
+"""The data of each event type, version 1, and its typed envelope."""
+
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints, field_validator, model_validator
+
+from contracts.envelope import AccountId, CloudEvent, CustomerId, StrictModel
+from contracts.vocabulary import Channel, Outcome, PreferenceSource, RatingScale, TouchpointKind
+
+ShortText = Annotated[str, StringConstraints(min_length=1, max_length=128)]
+Label = Annotated[str, StringConstraints(min_length=1, max_length=32, pattern=r"^[a-z][a-z0-9_]*$")]
+AttributeValue = Annotated[str, StringConstraints(max_length=256)] | int | float | bool
+
+# The inclusive range of each rating scale.
+RATING_RANGES: dict[RatingScale, tuple[float, float]] = {
+    RatingScale.NPS: (0, 10),
+    RatingScale.CSAT: (1, 5),
+    RatingScale.STARS: (1, 5),
+}
+
+
+class Rating(StrictModel):
+    """A score the customer gave: NPS 0-10, CSAT 1-5 or stars 1-5."""
+
+    scale: RatingScale
+    value: float
+
+    @model_validator(mode="after")
+    def _within_scale(self) -> "Rating":
+        low, high = RATING_RANGES[self.scale]
+        if not low <= self.value <= high:
+            raise ValueError(f"a {self.scale.value} rating must be between {low:g} and {high:g}")
+        return self
+
+
+class Money(StrictModel):
+    amount: float = Field(ge=-1e12, le=1e12)
+    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+
+
+class TouchpointRecorded(StrictModel):
+    """Something happened between the customer and us, and (optionally) how it felt."""
+
+    customer_id: CustomerId
+    account_id: AccountId | None = None
+    channel: Channel
+    kind: TouchpointKind
+    sentiment: float | None = Field(default=None, ge=-1, le=1, description="-1 (awful) .. 1 (delighted)")
+    emotion: Label | None = Field(default=None, description="A short label such as 'relieved' or 'annoyed'.")
+    rating: Rating | None = None
+    outcome: Outcome | None = None
+    value: Money | None = None
+    handled_by: ShortText | None = Field(default=None, description="Who served the customer.")
+    note: Annotated[str, StringConstraints(max_length=2000)] | None = Field(
+        default=None, description="Free text; personal data."
+    )
+    attributes: dict[Label, AttributeValue] | None = Field(default=None, max_length=32)
+
+
+PreferenceName = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_]*$")]
+PreferenceValue = (
+    Annotated[str, StringConstraints(max_length=256)]
+    | int
+    | float
+    | bool
+    | Annotated[list[Annotated[str, StringConstraints(max_length=128)]], Field(max_length=32)]
+)
+
+
+class PreferenceStated(StrictModel):
+    """How the customer likes to be treated: told by them (stated) or seen in what they do (observed)."""
+
+    customer_id: CustomerId
+    preferences: dict[PreferenceName, PreferenceValue] = Field(min_length=1, max_length=32)
+    source: PreferenceSource = PreferenceSource.STATED
+
+    @field_validator("preferences")
+    @classmethod
+    def _no_blank_text(cls, value: dict[str, object]) -> dict[str, object]:
+        for name, item in value.items():
+            if isinstance(item, str) and not item.strip():
+                raise ValueError(f"preference {name!r} is blank")
+        return value
+
+
+class _CustomerEvent(CloudEvent):  # type: ignore[type-arg]
+    @model_validator(mode="after")
+    def _subject_names_the_customer(self) -> "_CustomerEvent":
+        customer_id = self.data.customer_id
+        if self.subject is not None and self.subject != customer_id:
+            raise ValueError(f"subject {self.subject!r} differs from data.customer_id {customer_id!r}")
+        return self
+
+    @property
+    def customer_id(self) -> str:
+        return str(self.data.customer_id)
+
+
+class TouchpointRecordedEvent(_CustomerEvent):
+    type: Literal["cx.touchpoint.recorded.v1"]
+    data: TouchpointRecorded
+
+
+class PreferenceStatedEvent(_CustomerEvent):
+    type: Literal["cx.preference.stated.v1"]
+    data: PreferenceStated

@@ -1,0 +1,1 @@
+"""The `rapport` command: the development system, operator tools and the benchmark."""
