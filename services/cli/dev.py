@@ -1,0 +1,127 @@
+"""`rapport dev`: the whole system on one machine with embedded PostgreSQL and an embedded broker."""
+
+import asyncio
+import signal
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.console import Console
+
+from services.cli.embedded import EmbeddedBroker, EmbeddedPostgres, create_topics, ensure_database, port_is_free
+from services.cli.processes import Child, run_once
+from services.cli.topology import TOPICS
+
+console = Console(highlight=False)
+
+
+@dataclass(frozen=True)
+class DevOptions:
+    experience_port: int = 8080
+    projection_port: int = 8081
+    kafka_port: int = 9092
+    data_dir: Path = Path(".rapport")
+    projection_workers: int = 1
+    demo: bool = False
+
+
+class DevSystem:
+    """Owns every part of the development system and stops them in reverse order of start."""
+
+    def __init__(self, options: DevOptions) -> None:
+        self.options = options
+        self.data_dir = options.data_dir.resolve()
+        self.postgres = EmbeddedPostgres(self.data_dir / "postgres")
+        self.broker = EmbeddedBroker(options.kafka_port, log_path=self.data_dir / "broker.log")
+        self.children: list[Child] = []
+
+    def start(self) -> None:
+        self._check_ports()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.postgres.start()
+        database_url = self.postgres.url("rapport")
+        asyncio.run(ensure_database(database_url))
+        console.print(f"postgres    ready   (data in {self.data_dir / 'postgres'})")
+        self.broker.start()
+        asyncio.run(create_topics(self.broker.bootstrap, TOPICS))
+        console.print(f"broker      ready   kafka://{self.broker.bootstrap} (memory only; topics created)")
+        env = self._service_env(database_url)
+        run_once(["-m", "services.experience", "migrate"], env, "experience migrations")
+        run_once(["-m", "services.projection", "migrate"], env, "projection migrations")
+        for child in self._children(env):
+            child.start()
+            self.children.append(child)
+        for child in self.children:
+            child.wait_healthy(timeout=60)
+        self._announce()
+
+    def _check_ports(self) -> None:
+        o = self.options
+        for name, port in [("experience", o.experience_port), ("projection", o.projection_port), ("kafka", o.kafka_port)]:
+            if not port_is_free(port):
+                raise SystemExit(f"port {port} for {name} is in use; choose another with --{name}-port")
+
+    def _service_env(self, database_url: str) -> dict[str, str]:
+        o = self.options
+        return {
+            "RAPPORT_EXPERIENCE_DATABASE_URL": database_url,
+            "RAPPORT_EXPERIENCE_KAFKA_BOOTSTRAP": self.broker.bootstrap,
+            "RAPPORT_EXPERIENCE_HTTP_PORT": str(o.experience_port),
+            "RAPPORT_PROJECTION_DATABASE_URL": database_url,
+            "RAPPORT_PROJECTION_KAFKA_BOOTSTRAP": self.broker.bootstrap,
+            "RAPPORT_PROJECTION_HTTP_PORT": str(o.projection_port),
+        }
+
+    def _children(self, env: dict[str, str]) -> list[Child]:
+        o, logs = self.options, self.data_dir
+        children = [
+            Child("experience", ["-m", "services.experience", "serve"], env, logs / "experience.log",
+                  f"http://127.0.0.1:{o.experience_port}/healthz"),
+            Child("projection", ["-m", "services.projection", "serve"], env, logs / "projection.log",
+                  f"http://127.0.0.1:{o.projection_port}/healthz"),
+        ]
+        for n in range(1, o.projection_workers):
+            children.append(Child(f"projection-worker-{n}", ["-m", "services.projection", "worker"], env,
+                                  logs / f"projection-worker-{n}.log"))
+        return children
+
+    def _announce(self) -> None:
+        o = self.options
+        console.print(f"experience  listening on http://127.0.0.1:{o.experience_port}  (POST /v1/events)")
+        console.print(f"projection  listening on http://127.0.0.1:{o.projection_port}  (GET /v1/customers/{{id}})")
+        if o.projection_workers > 1:
+            console.print(f"projection  {o.projection_workers} workers in consumer group rapport-projection")
+        console.print(f"logs in {self.data_dir}; Ctrl-C stops everything")
+
+    def failed_child(self) -> Child | None:
+        return next((child for child in self.children if not child.alive()), None)
+
+    def stop(self) -> None:
+        for child in reversed(self.children):
+            child.stop()
+        self.children.clear()
+        self.broker.stop()
+        self.postgres.stop()
+
+
+def run_dev(options: DevOptions) -> int:
+    """Start everything, seed the demo if asked, and wait for Ctrl-C or SIGTERM; returns the exit code."""
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    system = DevSystem(options)
+    try:
+        system.start()
+        if options.demo:
+            from services.cli.demo import seed_demo
+
+            seed_demo(f"http://127.0.0.1:{options.experience_port}")
+        while not stop.wait(0.5):
+            if (dead := system.failed_child()) is not None:
+                console.print(f"[red]{dead.name} stopped unexpectedly; see {dead.log_path}[/red]")
+                return 1
+        return 0
+    finally:
+        console.print("stopping…")
+        system.stop()
+        console.print("stopped")

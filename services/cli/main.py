@@ -1,0 +1,80 @@
+"""The `rapport` command line: `dev`, `emit`, `tail` and `bench`."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="Rapport: touchpoints in, live customer views out.")
+
+
+@app.command()
+def dev(
+    experience_port: Annotated[int, typer.Option(help="HTTP port of the experience (write) service.")] = 8080,
+    projection_port: Annotated[int, typer.Option(help="HTTP port of the projection (read) service.")] = 8081,
+    kafka_port: Annotated[int, typer.Option(help="Port of the embedded Kafka-compatible broker.")] = 9092,
+    data_dir: Annotated[Path, typer.Option(help="Where PostgreSQL keeps its data and the logs go.")] = Path(".rapport"),
+    projection_workers: Annotated[int, typer.Option(min=1, max=4, help="Projection processes in one group.")] = 1,
+    demo: Annotated[bool, typer.Option(help="Seed a B2C family and a B2B buying team.")] = False,
+) -> None:
+    """Run the whole system on embedded PostgreSQL and an embedded broker; Ctrl-C stops it."""
+    from services.cli.dev import DevOptions, run_dev
+
+    options = DevOptions(experience_port, projection_port, kafka_port, data_dir, projection_workers, demo)
+    raise typer.Exit(run_dev(options))
+
+
+@app.command()
+def emit(
+    customer: Annotated[str, typer.Option(help="The customer id.")],
+    channel: Annotated[str, typer.Option(help="store, web, app, email, phone, chat, …")] = "store",
+    kind: Annotated[str, typer.Option(help="purchase, visit, support_case, complaint, review, …")] = "visit",
+    sentiment: Annotated[float | None, typer.Option(help="-1 (awful) .. 1 (delighted)")] = None,
+    emotion: Annotated[str | None, typer.Option(help="A short label, e.g. relieved")] = None,
+    note: Annotated[str | None, typer.Option(help="Free text (personal data)")] = None,
+    via: Annotated[str, typer.Option(help="http (POST /v1/events) or kafka (cx.intake.v1)")] = "http",
+    url: Annotated[str, typer.Option(help="Experience service base URL")] = "http://127.0.0.1:8080",
+    bootstrap: Annotated[str, typer.Option(help="Kafka bootstrap servers")] = "127.0.0.1:9092",
+) -> None:
+    """Record one touchpoint, as an upstream system would."""
+    from services.cli.emit import build_touchpoint, send_http, send_kafka
+
+    event = build_touchpoint(customer, channel, kind, sentiment, emotion, note)
+    if via == "kafka":
+        send_kafka(bootstrap, event)
+    else:
+        send_http(url, event)
+
+
+@app.command()
+def tail(
+    topic: Annotated[str, typer.Argument(help="e.g. cx.customer-views.v1, cx.events.v1, cx.intake.dlq.v1")],
+    bootstrap: Annotated[str, typer.Option(help="Kafka bootstrap servers")] = "127.0.0.1:9092",
+    from_beginning: Annotated[bool, typer.Option(help="Start at the oldest record, not the newest.")] = True,
+    count: Annotated[int | None, typer.Option(help="Stop after this many records.")] = None,
+    idle_exit: Annotated[float | None, typer.Option(help="Stop after this many quiet seconds.")] = None,
+) -> None:
+    """Print a topic's records in readable form (key, offset, headers, a summary of the value)."""
+    import asyncio
+
+    from services.cli.tail import tail_topic
+
+    asyncio.run(tail_topic(bootstrap, topic, from_beginning, count, idle_exit))
+
+
+@app.command()
+def bench(
+    events: Annotated[int, typer.Option(help="Touchpoints to offer.")] = 60_000,
+    customers: Annotated[int, typer.Option(help="Distinct customers they belong to.")] = 5_000,
+    rate: Annotated[int, typer.Option(help="Events/s offered for the freshness run.")] = 2_000,
+    baseline_events: Annotated[int, typer.Option(help="Events for the naive baseline.")] = 3_000,
+    projection_workers: Annotated[int, typer.Option(min=1, max=4)] = 2,
+) -> None:
+    """Measure throughput and freshness end to end against a naive baseline, on a fresh embedded system."""
+    from services.cli.bench import BenchOptions, run_bench
+
+    run_bench(BenchOptions(events, customers, rate, baseline_events, projection_workers))
+
+
+if __name__ == "__main__":
+    app()

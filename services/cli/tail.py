@@ -1,0 +1,70 @@
+"""`rapport tail`: a topic's records in readable form, for people debugging a flow."""
+
+import asyncio
+import time
+from typing import Any
+
+import orjson
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from rich.console import Console
+
+console = Console(highlight=False)
+
+
+def summarise(value: bytes | None) -> str:
+    """One line a person can scan: a view's counts, an event's type and data, or the raw text."""
+    if value is None:
+        return "(tombstone)"
+    try:
+        doc: Any = orjson.loads(value)
+    except orjson.JSONDecodeError:
+        return value[:200].decode("utf-8", "replace")
+    if isinstance(doc, dict) and "experience" in doc:
+        x = doc["experience"]
+        return (f"view v{doc.get('version')} @{doc.get('position')} touchpoints={x.get('touchpoints')} "
+                f"+{x.get('positive')}/-{x.get('negative')} score={x.get('score')} "
+                f"prefs={sorted(doc.get('preferences', {}))}")
+    if isinstance(doc, dict) and "type" in doc:
+        return f"{doc['type']} id={doc.get('id')} @{doc.get('position', '-')} data={orjson.dumps(doc.get('data')).decode()}"
+    return orjson.dumps(doc).decode()[:200]
+
+
+async def tail_topic(
+    bootstrap: str, topic: str, from_beginning: bool, count: int | None, idle_exit: float | None
+) -> None:
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        await consumer.topics()  # fetches metadata; an unassigned consumer knows no partitions before it
+        partitions = consumer.partitions_for_topic(topic) or set()
+        if not partitions:
+            console.print(f"[red]topic {topic} does not exist[/red]")
+            return
+        assigned = [TopicPartition(topic, p) for p in sorted(partitions)]
+        consumer.assign(assigned)  # no group: tailing must never move anyone's committed offsets
+        if from_beginning:
+            await consumer.seek_to_beginning(*assigned)
+        else:
+            await consumer.seek_to_end(*assigned)
+        await _print_records(consumer, count, idle_exit)
+    finally:
+        await consumer.stop()
+
+
+async def _print_records(consumer: AIOKafkaConsumer, count: int | None, idle_exit: float | None) -> None:
+    seen, last = 0, time.monotonic()
+    while count is None or seen < count:
+        batch = await consumer.getmany(timeout_ms=200)
+        if not batch:
+            if idle_exit is not None and time.monotonic() - last > idle_exit:
+                return
+            await asyncio.sleep(0)
+            continue
+        last = time.monotonic()
+        for records in batch.values():
+            for record in records:
+                key = record.key.decode("utf-8", "replace") if record.key else "-"
+                headers = {k: v.decode("utf-8", "replace") for k, v in record.headers or []}
+                extra = f" headers={headers}" if headers else ""
+                console.print(f"[{record.partition}@{record.offset}] {key}: {summarise(record.value)}{extra}")
+                seen += 1

@@ -1,0 +1,13 @@
+import pytest
+
+
+@pytest.fixture
+def touchpoint() -> dict:
+    return {
+        "specversion": "1.0",
+        "id": "evt-1",
+        "source": "pos/store-12",
+        "type": "cx.touchpoint.recorded.v1",
+        "time": "2026-03-01T10:00:00+01:00",
+        "data": {"customer_id": "c-1", "channel": "store", "kind": "visit", "sentiment": 0.5},
+    }
