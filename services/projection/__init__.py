@@ -1,0 +1,1 @@
+"""Rapport's read side: folds canonical events into per-customer views and serves them."""

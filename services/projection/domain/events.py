@@ -1,0 +1,63 @@
+"""A canonical record from `cx.events.v1`, reduced to what the fold needs, its time an exact integer."""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from contracts import canonical
+
+_UNIX_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+TOUCHPOINT_RECORDED = "cx.touchpoint.recorded.v1"
+PREFERENCE_STATED = "cx.preference.stated.v1"
+
+
+class UndecodableEventError(ValueError):
+    """A record on the canonical topic that lacks what every stored event must carry."""
+
+
+@dataclass(slots=True, frozen=True)
+class StoredEvent:
+    """One stored event; `time_us` (microseconds since 1970, UTC) makes time comparisons exact and cheap."""
+
+    event_id: str
+    customer_id: str
+    type: str
+    time_us: int
+    position: int
+    sequence: int
+    data: dict[str, Any]
+
+
+def to_micros(moment: datetime) -> int:
+    if moment.tzinfo is None:  # canonical events are always zoned; be lenient rather than crash the loop
+        moment = moment.replace(tzinfo=UTC)
+    return (moment - _UNIX_EPOCH) // _MICROSECOND
+
+
+def from_micros(micros: int) -> datetime:
+    return _UNIX_EPOCH + timedelta(microseconds=micros)
+
+
+def iso(micros: int) -> str:
+    """RFC 3339 in UTC with a fixed width, so stored strings also sort in time order."""
+    return from_micros(micros).isoformat(timespec="microseconds")
+
+
+def event_from_record(document: Any) -> StoredEvent:
+    """Pick the fold's fields out of a decoded canonical record; the topic is trusted, so check shape only."""
+    try:
+        data = document["data"]
+        customer_id = document.get("subject") or data["customer_id"]
+        return StoredEvent(
+            event_id=str(document["id"]),
+            customer_id=str(customer_id),
+            type=str(document["type"]),
+            time_us=to_micros(datetime.fromisoformat(document["time"])),
+            position=int(document[canonical.POSITION]),
+            sequence=int(document.get(canonical.SEQUENCE) or 0),
+            data=data,
+        )
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
+        raise UndecodableEventError(f"not a canonical event: {error!r}") from error

@@ -1,0 +1,92 @@
+"""What a frontline reader sees in a view after a few concrete stories."""
+
+from services.projection.domain import CustomerState, FoldRules, fold, render_view
+from tests.unit.projection.factories import event
+
+
+def view_of(*events, rules=FoldRules()):  # type: ignore[no-untyped-def]
+    state = CustomerState("c-1")
+    fold(state, list(events), rules)
+    return render_view(state)
+
+
+def test_a_stated_preference_beats_a_later_observed_one() -> None:
+    view = view_of(
+        event("c-1", 1, "preference", minutes=0, preferences={"channel": "email"}, source="stated"),
+        event("c-1", 2, "preference", minutes=60, preferences={"channel": "phone"}, source="observed"),
+    )
+    assert view["preferences"]["channel"]["value"] == "email"
+    assert view["preferences"]["channel"]["source"] == "stated"
+
+
+def test_the_latest_stated_preference_wins_even_when_it_arrives_first() -> None:
+    view = view_of(
+        event("c-1", 1, "preference", minutes=90, preferences={"tone": "formal"}, event_id="e-late"),
+        event("c-1", 2, "preference", minutes=10, preferences={"tone": "casual"}),
+    )
+    assert view["preferences"]["tone"]["value"] == "formal"
+    assert view["preferences"]["tone"]["event_id"] == "e-late"
+
+
+def test_observed_preferences_follow_the_latest_observation() -> None:
+    view = view_of(
+        event("c-1", 1, "preference", minutes=0, preferences={"channel": "web"}, source="observed"),
+        event("c-1", 2, "preference", minutes=5, preferences={"channel": "app"}, source="observed"),
+    )
+    assert view["preferences"]["channel"]["value"] == "app"
+
+
+def test_touchpoints_are_counted_by_channel_and_feeling() -> None:
+    view = view_of(
+        event("c-1", 1, channel="store", sentiment=0.8),
+        event("c-1", 2, channel="phone", sentiment=-0.9),
+        event("c-1", 3, channel="store", rating={"scale": "nps", "value": 5}),
+        event("c-1", 4, channel="email"),
+    )
+    experience = view["experience"]
+    assert experience["by_channel"] == {"email": 1, "phone": 1, "store": 2}
+    assert (experience["touchpoints"], experience["positive"], experience["negative"], experience["neutral"]) == (
+        4, 1, 1, 2,
+    )  # fmt: skip
+    assert view["version"] == 4
+
+
+def test_recent_is_bounded_and_newest_first_by_event_time() -> None:
+    events = [event("c-1", position, minutes=minutes) for position, minutes in enumerate([30, 10, 50, 40, 20], 1)]
+    view = view_of(*events, rules=FoldRules(recent_limit=3))
+    assert [r["time"][11:16] for r in view["recent"]] == ["00:50", "00:40", "00:30"]
+
+
+def test_one_bad_experience_outweighs_a_good_one() -> None:
+    view = view_of(event("c-1", 1, sentiment=0.5), event("c-1", 2, sentiment=-0.5))
+    # weights 1 and 4: (0.5 - 4 * 0.5) / 5 = -0.3
+    assert view["experience"]["score"] == -30.0
+
+
+def test_ratings_stand_in_for_a_missing_sentiment() -> None:
+    view = view_of(event("c-1", 1, rating={"scale": "stars", "value": 5}))
+    assert view["experience"]["positive"] == 1
+    assert view["experience"]["score"] == 100.0
+
+
+def test_older_experiences_fade_with_the_half_life() -> None:
+    # A complaint 90 days before a compliment weighs 4 * 1/2 = 2 against 1: (1 - 2) / 3 = -33.3
+    view = view_of(event("c-1", 1, minutes=0, sentiment=-1.0), event("c-1", 2, minutes=90 * 24 * 60, sentiment=1.0))
+    assert view["experience"]["score"] == -33.3
+
+
+def test_a_redelivered_event_is_not_counted_twice() -> None:
+    state = CustomerState("c-1")
+    first = event("c-1", 1)
+    fold(state, [first], FoldRules())
+    assert fold(state, [first, first], FoldRules()).applied == 0
+    assert render_view(state)["experience"]["touchpoints"] == 1
+
+
+def test_the_account_follows_the_latest_touchpoint_that_names_one() -> None:
+    view = view_of(
+        event("c-1", 1, minutes=20, account_id="a-new"),
+        event("c-1", 2, minutes=10, account_id="a-old"),
+        event("c-1", 3, minutes=30),
+    )
+    assert view["account_id"] == "a-new"
