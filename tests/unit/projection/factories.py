@@ -10,7 +10,13 @@ BASE = datetime(2025, 1, 1, tzinfo=UTC)
 
 
 def record(
-    customer_id: str, position: int, kind: str = "touchpoint", *, minutes: float = 0, sequence: int = 0, **data: Any
+    customer_id: str,
+    position: int,
+    kind: str = "touchpoint",
+    *,
+    minutes: float = 0,
+    sequence: int = 0,
+    **data: Any,
 ) -> dict[str, Any]:
     """A canonical record value as the experience service writes it to cx.events.v1."""
     event_id = data.pop("event_id", None) or f"e-{uuid.uuid4().hex}"

@@ -1,12 +1,14 @@
 """What a frontline reader sees in a view after a few concrete stories."""
 
-from services.projection.domain import CustomerState, FoldRules, fold, render_view
+from typing import Any
+
+from services.projection.domain import CustomerState, FoldRules, StoredEvent, fold, render_view
 from tests.unit.projection.factories import event
 
 
-def view_of(*events, rules=FoldRules()):  # type: ignore[no-untyped-def]
+def view_of(*events: StoredEvent, rules: FoldRules | None = None) -> dict[str, Any]:
     state = CustomerState("c-1")
-    fold(state, list(events), rules)
+    fold(state, list(events), rules or FoldRules())
     return render_view(state)
 
 
@@ -45,14 +47,14 @@ def test_touchpoints_are_counted_by_channel_and_feeling() -> None:
     )
     experience = view["experience"]
     assert experience["by_channel"] == {"email": 1, "phone": 1, "store": 2}
-    assert (experience["touchpoints"], experience["positive"], experience["negative"], experience["neutral"]) == (
-        4, 1, 1, 2,
-    )  # fmt: skip
+    feelings = (experience["positive"], experience["negative"], experience["neutral"])
+    assert (experience["touchpoints"], feelings) == (4, (1, 1, 2))
     assert view["version"] == 4
 
 
 def test_recent_is_bounded_and_newest_first_by_event_time() -> None:
-    events = [event("c-1", position, minutes=minutes) for position, minutes in enumerate([30, 10, 50, 40, 20], 1)]
+    times = [30, 10, 50, 40, 20]
+    events = [event("c-1", position, minutes=minutes) for position, minutes in enumerate(times, 1)]
     view = view_of(*events, rules=FoldRules(recent_limit=3))
     assert [r["time"][11:16] for r in view["recent"]] == ["00:50", "00:40", "00:30"]
 
@@ -71,7 +73,8 @@ def test_ratings_stand_in_for_a_missing_sentiment() -> None:
 
 def test_older_experiences_fade_with_the_half_life() -> None:
     # A complaint 90 days before a compliment weighs 4 * 1/2 = 2 against 1: (1 - 2) / 3 = -33.3
-    view = view_of(event("c-1", 1, minutes=0, sentiment=-1.0), event("c-1", 2, minutes=90 * 24 * 60, sentiment=1.0))
+    later = 90 * 24 * 60
+    view = view_of(event("c-1", 1, minutes=0, sentiment=-1.0), event("c-1", 2, minutes=later, sentiment=1.0))
     assert view["experience"]["score"] == -33.3
 
 

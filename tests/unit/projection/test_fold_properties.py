@@ -27,7 +27,9 @@ touchpoints = st.fixed_dictionaries(
 )
 preferences = st.fixed_dictionaries(
     {
-        "preferences": st.dictionaries(st.sampled_from(["channel", "tone"]), st.sampled_from(["x", "y"]), min_size=1),
+        "preferences": st.dictionaries(
+            st.sampled_from(["channel", "tone"]), st.sampled_from(["x", "y"]), min_size=1
+        ),
         "source": st.sampled_from(["stated", "observed"]),
     }
 )
@@ -45,7 +47,7 @@ def _events(specs: list[tuple[int, tuple[str, dict[str, Any]]]]) -> list[StoredE
 
 @st.composite
 def deliveries(draw: st.DrawFn) -> tuple[list[StoredEvent], list[list[StoredEvent]]]:
-    """All events, and how they arrive: in order, with replays of earlier stretches, cut into shuffled batches."""
+    """All events and how they arrive: in order, with replays of earlier stretches, in shuffled batches."""
     events = _events(draw(st.lists(bodies, min_size=1, max_size=25)))
     stream: list[StoredEvent] = []
     for index, item in enumerate(events):
@@ -105,6 +107,7 @@ def test_time_order_of_arrival_does_not_change_the_view(specs: list[Any], random
     a, b = render_view(first), render_view(second)
     assert a["updated_at"] == b["updated_at"]
     assert a["preferences"].keys() == b["preferences"].keys()
-    for key in ("touchpoints", "positive", "negative", "neutral", "by_channel", "first_touch_at", "last_touch_at"):
+    counted = ("touchpoints", "positive", "negative", "neutral", "by_channel", "first_touch_at", "last_touch_at")
+    for key in counted:
         assert a["experience"][key] == b["experience"][key]
     assert math.isclose(a["experience"]["score"], b["experience"]["score"], abs_tol=0.11)
