@@ -1,0 +1,195 @@
+"""`rapport bench`: throughput and freshness end to end on a fresh embedded system, next to a naive baseline.
+
+A tool, not a test: it prints figures and asserts nothing about them.
+"""
+
+import asyncio
+import statistics
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+from rich.console import Console
+from rich.table import Table
+
+from services.cli.dev import DevOptions, DevSystem
+from services.cli.embedded import free_port
+from services.cli.loadgen import TouchpointLoad
+from services.cli.viewwatch import ViewWatcher
+
+console = Console(highlight=False)
+BATCH = 500
+BATCH_HEADERS = {"content-type": "application/cloudevents-batch+json"}
+
+
+@dataclass(frozen=True)
+class BenchOptions:
+    events: int
+    customers: int
+    rate: int
+    baseline_events: int
+    projection_workers: int
+    freshness_seconds: float = 10.0
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def post_batch(client: httpx.AsyncClient, events: list[dict[str, Any]]) -> float:
+    response = await client.post("/v1/events", content=orjson.dumps(events), headers=BATCH_HEADERS)
+    response.raise_for_status()
+    return time.monotonic()
+
+
+async def throughput(url: str, watcher: ViewWatcher, options: BenchOptions) -> dict[str, float]:
+    """Offer all events as fast as four clients can, and time until every view shows them."""
+    load = TouchpointLoad(options.customers, prefix="tp")
+    events = [load.next_event()[0] for _ in range(options.events)]
+    batches = [events[i : i + BATCH] for i in range(0, len(events), BATCH)]
+    queue: asyncio.Queue[list[dict[str, Any]]] = asyncio.Queue()
+    for batch in batches:
+        queue.put_nowait(batch)
+
+    async def poster(client: httpx.AsyncClient) -> None:
+        while not queue.empty():
+            await post_batch(client, queue.get_nowait())
+
+    start = time.monotonic()
+    async with httpx.AsyncClient(base_url=url, timeout=60) as client:
+        await asyncio.gather(*(poster(client) for _ in range(4)))
+    accepted = time.monotonic()
+    complete = await watcher.wait_until(dict(load.sent), timeout=600)
+    visible = time.monotonic()
+    return {"events": len(events), "intake_eps": len(events) / (accepted - start),
+            "end_to_end_eps": len(events) / (visible - start), "complete": float(complete)}
+
+
+async def freshness(url: str, watcher: ViewWatcher, options: BenchOptions) -> list[float]:
+    """Offer a steady rate; for every event, the time from its 202 to its customer's view showing it."""
+    load = TouchpointLoad(options.customers, prefix="fr", seed=11)
+    tick = 0.05
+    per_tick = max(1, int(options.rate * tick))
+    accepted: list[tuple[str, int, float]] = []
+    async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+        pending: set[asyncio.Task[None]] = set()
+        start = time.monotonic()
+        ticks = int(options.freshness_seconds / tick)
+        for n in range(ticks):
+            batch = [load.next_event() for _ in range(per_tick)]
+
+            async def send(batch: list[tuple[dict[str, Any], str, int]] = batch) -> None:
+                done = await post_batch(client, [event for event, _, _ in batch])
+                accepted.extend((customer, version, done) for _, customer, version in batch)
+
+            task = asyncio.create_task(send())
+            pending.add(task)
+            task.add_done_callback(pending.discard)
+            await asyncio.sleep(max(0.0, start + (n + 1) * tick - time.monotonic()))
+        await asyncio.gather(*pending)
+    await watcher.wait_until(dict(load.sent), timeout=120)
+    latencies = []
+    for customer, version, done in accepted:
+        seen = watcher.seen_at(customer, version)
+        if seen is not None:
+            latencies.append(max(0.0, seen - done) * 1000)
+    return latencies
+
+
+async def broker_floor(bootstrap: str, rate: int, seconds: float) -> list[float]:
+    """The broker's own produce-to-consume latency at the same rate: the floor freshness is judged against."""
+    from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+    from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+    topic = f"rapport-bench-probe-{int(time.time())}"
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    await admin.create_topics([NewTopic(topic, 4, 1)])
+    await admin.close()
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5, enable_idempotence=False, acks="all")
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, fetch_max_wait_ms=10, enable_auto_commit=False)
+    await producer.start()
+    await consumer.start()
+    partitions = [TopicPartition(topic, p) for p in range(4)]
+    consumer.assign(partitions)
+    await consumer.seek_to_beginning(*partitions)
+    latencies: list[float] = []
+    total = int(rate * seconds)
+
+    async def consume() -> None:
+        while len(latencies) < total:
+            for records in (await consumer.getmany(timeout_ms=100)).values():
+                now = time.monotonic()
+                latencies.extend((now - float(r.value)) * 1000 for r in records if r.value)
+
+    reader = asyncio.create_task(consume())
+    start, per_tick, tick = time.monotonic(), max(1, int(rate * 0.05)), 0.05
+    for n in range(int(seconds / tick)):
+        for i in range(per_tick):
+            await producer.send(topic, str(time.monotonic()).encode(), key=str(i).encode())
+        await asyncio.sleep(max(0.0, start + (n + 1) * tick - time.monotonic()))
+    await producer.flush()
+    await asyncio.wait_for(reader, timeout=60)
+    await producer.stop()
+    await consumer.stop()
+    return latencies
+
+
+async def measure(system: DevSystem, options: BenchOptions) -> dict[str, Any]:
+    url = f"http://127.0.0.1:{system.options.experience_port}"
+    watcher = ViewWatcher(system.broker.bootstrap)
+    await watcher.start()
+    try:
+        console.print(f"throughput: {options.events:,} touchpoints for {options.customers:,} customers …")
+        result: dict[str, Any] = {"throughput": await throughput(url, watcher, options)}
+        console.print(f"broker floor: bare produce→consume at {options.rate:,}/s …")
+        result["floor"] = await broker_floor(system.broker.bootstrap, options.rate, options.freshness_seconds)
+        console.print(f"freshness: {options.rate:,} events/s for {options.freshness_seconds:.0f} s …")
+        result["freshness"] = await freshness(url, watcher, options)
+    finally:
+        await watcher.stop()
+    return result
+
+
+def report(result: dict[str, Any], baseline: dict[str, float], options: BenchOptions) -> None:
+    t = result["throughput"]
+    table = Table(title=f"Rapport benchmark ({options.projection_workers} projection workers)")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    table.add_row("intake (HTTP batches of 500 → event store)", f"{t['intake_eps']:,.0f} events/s")
+    table.add_row("end to end (intake → views → view topic)", f"{t['end_to_end_eps']:,.0f} events/s")
+    table.add_row("naive baseline: one transaction per event", f"{baseline['eps']:,.0f} events/s")
+    table.add_row("speed-up over the naive baseline", f"{t['end_to_end_eps'] / baseline['eps']:.1f}×")
+    fresh, floor = result["freshness"], result["floor"]
+    table.add_row(f"freshness at {options.rate:,}/s, 202 → visible: p50 / p99",
+                  f"{percentile(fresh, .5):.0f} / {percentile(fresh, .99):.0f} ms")
+    table.add_row("broker floor, bare produce → consume: p50 / p99",
+                  f"{percentile(floor, .5):.0f} / {percentile(floor, .99):.0f} ms")
+    table.add_row("freshness p99 / broker floor p99", f"{percentile(fresh, .99) / percentile(floor, .99):.2f}")
+    table.add_row("freshness samples (mean ms)", f"{len(fresh):,} ({statistics.fmean(fresh) if fresh else 0:.0f})")
+    if not t["complete"]:
+        table.add_row("[red]warning[/red]", "not every view caught up within the time limit")
+    console.print(table)
+
+
+def run_bench(options: BenchOptions) -> None:
+    from services.cli.baseline import naive_projection
+
+    with tempfile.TemporaryDirectory(prefix="rapport-bench-") as scratch:
+        dev = DevOptions(free_port(), free_port(), free_port(), Path(scratch) / "data", options.projection_workers)
+        system = DevSystem(dev)
+        try:
+            system.start()
+            result = asyncio.run(measure(system, options))
+            console.print(f"naive baseline: {options.baseline_events:,} events, one transaction each …")
+            baseline = asyncio.run(naive_projection(system, options.baseline_events))
+        finally:
+            system.stop()
+    report(result, baseline, options)

@@ -1,0 +1,123 @@
+"""Starts Rapport the way a user does (`rapport dev`) and gives tests independent clients to talk to it."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
+
+from services.cli.embedded import free_port
+
+pytestmark = pytest.mark.e2e
+
+
+@dataclass
+class RunningSystem:
+    experience: str
+    projection: str
+    bootstrap: str
+    data_dir: Path
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            self.process.wait(timeout=60)
+
+
+def start_dev(data_dir: Path, kafka_port: int | None = None) -> RunningSystem:
+    ports = [free_port(), free_port(), kafka_port or free_port()]
+    log = data_dir.parent / f"{data_dir.name}-dev-{uuid.uuid4().hex[:6]}.log"
+    args = [sys.executable, "-m", "services.cli.main", "dev", "--data-dir", str(data_dir),
+            "--experience-port", str(ports[0]), "--projection-port", str(ports[1]), "--kafka-port", str(ports[2])]
+    process = subprocess.Popen(args, stdout=open(log, "wb"), stderr=subprocess.STDOUT, env=os.environ.copy())
+    system = RunningSystem(f"http://127.0.0.1:{ports[0]}", f"http://127.0.0.1:{ports[1]}",
+                           f"127.0.0.1:{ports[2]}", data_dir, process, log)
+    wait_for(lambda: "Ctrl-C stops everything" in log.read_text() or process.poll() is not None, 120,
+             "rapport dev to start")
+    assert process.poll() is None, log.read_text()
+    return system
+
+
+def wait_for(check: Callable[[], Any], timeout: float, what: str) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if result := check():
+            return result
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+@pytest.fixture(scope="module")
+def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSystem]:
+    running = start_dev(tmp_path_factory.mktemp("rapport") / "data")
+    yield running
+    running.stop()
+    assert running.process.returncode == 0, running.log.read_text()
+
+
+def touchpoint(customer: str, **data: Any) -> dict[str, Any]:
+    return {
+        "specversion": "1.0",
+        "id": f"e2e-{uuid.uuid4()}",
+        "source": "tests/e2e",
+        "type": "cx.touchpoint.recorded.v1",
+        "time": data.pop("time", datetime.now(timezone.utc).isoformat()),
+        "data": {"customer_id": customer, "channel": "store", "kind": "visit", **data},
+    }
+
+
+def view_of(base: str, customer: str) -> dict[str, Any] | None:
+    response = httpx.get(f"{base}/v1/customers/{customer}", timeout=5)
+    return response.json() if response.status_code == 200 else None
+
+
+def wait_for_version(base: str, customer: str, version: int, timeout: float = 30) -> dict[str, Any]:
+    def ready() -> dict[str, Any] | None:
+        view = view_of(base, customer)
+        return view if view and view["version"] >= version else None
+
+    return wait_for(ready, timeout, f"{customer} at version {version}")
+
+
+def read_topic(bootstrap: str, topic: str, stop: Callable[[list[Any]], bool], timeout: float = 30) -> list[Any]:
+    """Read a topic from the beginning with librdkafka (assigned partitions, no group) until `stop` says so."""
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"e2e-{uuid.uuid4().hex}",
+                         "enable.auto.commit": False})
+    metadata = consumer.list_topics(topic, timeout=10)
+    partitions = list(metadata.topics[topic].partitions)
+    consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions])
+    records: list[Any] = []
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline and not stop(records):
+            message = consumer.poll(0.2)
+            if message is not None and message.error() is None:
+                records.append(message)
+    finally:
+        consumer.close()
+    return records
+
+
+def produce(bootstrap: str, topic: str, value: bytes, key: bytes | None = None,
+            headers: list[tuple[str, bytes]] | None = None) -> None:
+    producer = Producer({"bootstrap.servers": bootstrap, "enable.idempotence": False})
+    producer.produce(topic, value=value, key=key, headers=headers or [])
+    assert producer.flush(10) == 0
+
+
+def latest_view(records: list[Any], customer: str) -> dict[str, Any] | None:
+    mine = [r for r in records if r.key() == customer.encode()]
+    return orjson.loads(mine[-1].value()) if mine else None
