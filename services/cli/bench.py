@@ -166,7 +166,7 @@ def report(result: dict[str, Any], baseline: dict[str, float], options: BenchOpt
     table.add_row("intake (HTTP batches of 500 → event store)", f"{t['intake_eps']:,.0f} events/s")
     table.add_row("end to end (intake → views → view topic)", f"{t['end_to_end_eps']:,.0f} events/s")
     table.add_row("naive baseline: one transaction per event", f"{baseline['eps']:,.0f} events/s")
-    table.add_row("speed-up over the naive baseline", f"{t['end_to_end_eps'] / baseline['eps']:.1f}×")
+    table.add_row("speed-up over the naive baseline", f"{t['end_to_end_eps'] / baseline['eps']:.1f}x")
     fresh, floor = result["freshness"], result["floor"]
     table.add_row(f"freshness at {options.rate:,}/s, 202 → visible: p50 / p99",
                   f"{percentile(fresh, .5):.0f} / {percentile(fresh, .99):.0f} ms")

@@ -3,14 +3,14 @@
 Event ids are fixed, so seeding twice stores nothing twice (the second run reports duplicates).
 """
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 from rich.console import Console
 
 console = Console(highlight=False)
-START = datetime(2026, 9, 1, 18, 30, tzinfo=timezone.utc)
+START = datetime(2026, 9, 1, 18, 30, tzinfo=UTC)
 
 
 def touchpoint(n: int, customer: str, days: float, **data: Any) -> dict[str, Any]:

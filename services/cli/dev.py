@@ -8,7 +8,13 @@ from pathlib import Path
 
 from rich.console import Console
 
-from services.cli.embedded import EmbeddedBroker, EmbeddedPostgres, create_topics, ensure_database, port_is_free
+from services.cli.embedded import (
+    EmbeddedBroker,
+    EmbeddedPostgres,
+    create_topics,
+    ensure_database,
+    port_is_free,
+)
 from services.cli.processes import Child, run_once
 from services.cli.topology import TOPICS
 
@@ -57,7 +63,8 @@ class DevSystem:
 
     def _check_ports(self) -> None:
         o = self.options
-        for name, port in [("experience", o.experience_port), ("projection", o.projection_port), ("kafka", o.kafka_port)]:
+        wanted = [("experience", o.experience_port), ("projection", o.projection_port), ("kafka", o.kafka_port)]
+        for name, port in wanted:
             if not port_is_free(port):
                 raise SystemExit(f"port {port} for {name} is in use; choose another with --{name}-port")
 

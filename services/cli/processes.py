@@ -21,7 +21,7 @@ class Child:
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     def start(self) -> None:
-        log = open(self.log_path, "ab")  # noqa: SIM115 - the child owns it for its whole life
+        log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
             [sys.executable, *self.args],
             env={**os.environ, **self.env},

@@ -25,7 +25,8 @@ def summarise(value: bytes | None) -> str:
                 f"+{x.get('positive')}/-{x.get('negative')} score={x.get('score')} "
                 f"prefs={sorted(doc.get('preferences', {}))}")
     if isinstance(doc, dict) and "type" in doc:
-        return f"{doc['type']} id={doc.get('id')} @{doc.get('position', '-')} data={orjson.dumps(doc.get('data')).decode()}"
+        data = orjson.dumps(doc.get("data")).decode()
+        return f"{doc['type']} id={doc.get('id')} @{doc.get('position', '-')} data={data}"
     return orjson.dumps(doc).decode()[:200]
 
 

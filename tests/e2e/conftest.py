@@ -8,7 +8,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -74,7 +74,7 @@ def touchpoint(customer: str, **data: Any) -> dict[str, Any]:
         "id": f"e2e-{uuid.uuid4()}",
         "source": "tests/e2e",
         "type": "cx.touchpoint.recorded.v1",
-        "time": data.pop("time", datetime.now(timezone.utc).isoformat()),
+        "time": data.pop("time", datetime.now(UTC).isoformat()),
         "data": {"customer_id": customer, "channel": "store", "kind": "visit", **data},
     }
 
