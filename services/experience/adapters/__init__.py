@@ -1,0 +1,1 @@
+"""PostgreSQL and Kafka behind small interfaces the handlers depend on."""

@@ -1,0 +1,67 @@
+"""The Kafka producer the relay and the dead-letter path share, and a reader of each partition's last record."""
+
+import asyncio
+from collections.abc import Sequence
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
+from services.experience.adapters.ports import OutgoingRecord, RecordProducer
+
+
+class KafkaRecordProducer(RecordProducer):
+    """Batches sends (linger) and awaits every acknowledgement before `send_all` returns."""
+
+    def __init__(self, bootstrap: str, *, idempotence: bool, linger_ms: int = 5) -> None:
+        self._bootstrap = bootstrap
+        self._idempotence = idempotence
+        self._linger_ms = linger_ms
+        self._producer: AIOKafkaProducer | None = None
+
+    async def start(self) -> None:
+        self._producer = AIOKafkaProducer(
+            bootstrap_servers=self._bootstrap,
+            acks="all",
+            enable_idempotence=self._idempotence,
+            linger_ms=self._linger_ms,
+            # Broker CPU grows with request count, not bytes: let one request carry many records.
+            max_batch_size=512 * 1024,
+            max_request_size=4 * 1024 * 1024,
+        )
+        await self._producer.start()
+
+    async def stop(self) -> None:
+        if self._producer is not None:
+            await self._producer.stop()
+            self._producer = None
+
+    async def send_all(self, topic: str, records: Sequence[OutgoingRecord]) -> None:
+        assert self._producer is not None, "start() first"
+        futures = [await self._producer.send(topic, value=r.value, key=r.key, headers=r.headers) for r in records]
+        await asyncio.gather(*futures)
+
+    async def last_values(self, topic: str) -> list[bytes]:
+        consumer = AIOKafkaConsumer(bootstrap_servers=self._bootstrap, enable_auto_commit=False)
+        await consumer.start()
+        try:
+            return await _last_values(consumer, topic)
+        finally:
+            await consumer.stop()
+
+
+async def _last_values(consumer: AIOKafkaConsumer, topic: str, timeout_s: float = 10.0) -> list[bytes]:
+    if topic not in await consumer.topics():
+        return []
+    partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+    consumer.assign(partitions)
+    ends = await consumer.end_offsets(partitions)
+    starts = await consumer.beginning_offsets(partitions)
+    wanted = {tp for tp in partitions if ends[tp] > starts[tp]}
+    for tp in wanted:
+        consumer.seek(tp, ends[tp] - 1)
+    values: dict[TopicPartition, bytes] = {}
+    async with asyncio.timeout(timeout_s):
+        while wanted - values.keys():
+            batches = await consumer.getmany(*(wanted - values.keys()), timeout_ms=500)
+            for tp, records in batches.items():
+                values[tp] = records[-1].value or b""
+    return list(values.values())

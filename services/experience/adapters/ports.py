@@ -1,0 +1,71 @@
+"""The interfaces the handlers need from storage and messaging; fakes and real adapters implement them."""
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+
+from services.experience.domain.append import AppendResult, NewEvent
+
+
+class EventStoreUnavailableError(RuntimeError):
+    """The event store cannot be reached right now; the caller should retry later, nothing was stored."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    """An event as the relay publishes it: `document` is the CloudEvent JSON with its storage attributes."""
+
+    position: int
+    customer_id: str
+    event_id: str
+    type: str
+    traceparent: str | None
+    document: bytes
+
+
+class Checkpoint(ABC):
+    """The relay's last published position, writable only while its holder leads."""
+
+    @abstractmethod
+    async def load(self) -> int: ...
+
+    @abstractmethod
+    async def save(self, position: int) -> None: ...
+
+
+class EventStore(ABC):
+    """Append-only store of accepted events with a global, commit-ordered position."""
+
+    @abstractmethod
+    async def append(self, events: Sequence[NewEvent]) -> AppendResult: ...
+
+    @abstractmethod
+    async def read_from(self, position: int, limit: int) -> list[StoredEvent]:
+        """Events after `position`, in position order."""
+
+    @abstractmethod
+    async def ping(self) -> None:
+        """Raise EventStoreUnavailableError unless the store answers."""
+
+    @abstractmethod
+    def leadership(self, name: str) -> AbstractAsyncContextManager[Checkpoint]:
+        """Wait until this process is the only holder of `name`; yield its checkpoint."""
+
+
+class RecordProducer(ABC):
+    """Sends records to Kafka in batches; `send_all` returns once every record is acknowledged."""
+
+    @abstractmethod
+    async def send_all(self, topic: str, records: Sequence["OutgoingRecord"]) -> None: ...
+
+    @abstractmethod
+    async def last_values(self, topic: str) -> list[bytes]:
+        """The value of the last record of each partition of `topic` (none for a missing or empty topic)."""
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingRecord:
+    key: bytes | None
+    value: bytes | None
+    headers: list[tuple[str, bytes]]

@@ -1,0 +1,64 @@
+"""The composition root: the one place that picks the concrete adapters and wires the service together."""
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+from faststream.kafka import KafkaBroker
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from services.experience.adapters.event_store import PostgresEventStore
+from services.experience.adapters.kafka import KafkaRecordProducer
+from services.experience.entrypoints.http import Limits, create_api
+from services.experience.entrypoints.kafka_intake import subscribe_intake
+from services.experience.handlers.intake import IntakeHandler
+from services.experience.handlers.record_events import EventRecorder
+from services.experience.handlers.relay import EventRelay
+from services.experience.settings import ExperienceSettings
+
+
+def create_app(settings: ExperienceSettings) -> FastAPI:
+    """The whole service as an ASGI app; its lifespan starts and stops the intake consumer and the relay."""
+    engine = create_async_engine(settings.database_url, pool_size=settings.database_pool_size, pool_pre_ping=True)
+    store = PostgresEventStore(engine)
+    producer = KafkaRecordProducer(
+        settings.kafka_bootstrap, idempotence=settings.kafka_idempotence, linger_ms=settings.kafka_linger_ms
+    )
+    relay = EventRelay(
+        store,
+        producer,
+        settings.events_topic,
+        name=settings.events_topic,
+        batch_size=settings.relay_batch_size,
+        poll_interval_s=settings.relay_poll_interval_s,
+    )
+    # Appends wake the relay at once; its poll interval is only the fallback.
+    recorder = EventRecorder(store, on_appended=relay.wake.set)
+    broker = KafkaBroker(settings.kafka_bootstrap, enable_idempotence=settings.kafka_idempotence)
+    intake = IntakeHandler(recorder, producer, settings.intake_dlq_topic)
+    subscribe_intake(
+        broker,
+        intake,
+        topic=settings.intake_topic,
+        group_id=settings.intake_group_id,
+        max_records=settings.intake_max_records,
+    )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await producer.start()
+        relay_task = asyncio.create_task(relay.run(), name="experience-relay")
+        await broker.start()
+        try:
+            yield
+        finally:
+            await broker.stop()
+            relay_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await relay_task
+            await producer.stop()
+            await engine.dispose()
+
+    limits = Limits(max_body_bytes=settings.max_body_bytes, max_batch_events=settings.max_batch_events)
+    return create_api(recorder, store, limits, lifespan=lifespan)

@@ -1,0 +1,1 @@
+"""Pure decisions of the write side: no I/O, no settings, no clock."""

@@ -1,0 +1,99 @@
+"""Take a batch of raw intake records: store the valid events at once, dead-letter every invalid record."""
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import orjson
+import structlog
+
+from contracts import EventParseError, parse_event, topics
+from contracts.catalog import CustomerEvent
+from services.experience.adapters.ports import OutgoingRecord, RecordProducer
+from services.experience.handlers.record_events import EventRecorder
+
+log = structlog.get_logger(__name__)
+_MAX_DETAIL_BYTES = 4000
+
+
+@dataclass(frozen=True, slots=True)
+class IntakeRecord:
+    """A record exactly as it arrived, so a dead letter can carry the original bytes."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    headers: Sequence[tuple[str, bytes]]
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    reason: str  # a short code a reader can group by
+    detail: str  # field paths and messages, for the producer's engineers
+
+
+def parse_record(value: bytes | None) -> CustomerEvent | Rejection:
+    try:
+        text = (value or b"").decode("utf-8")
+    except UnicodeDecodeError as error:
+        return Rejection("not_utf8", f"the value is not UTF-8: {error.reason} at byte {error.start}")
+    try:
+        document = orjson.loads(text)
+    except orjson.JSONDecodeError as error:
+        return Rejection("invalid_json", f"the value is not JSON: {error}")
+    try:
+        return parse_event(document)
+    except EventParseError as error:
+        return Rejection(error.reason, str(error))
+
+
+def dead_letter(record: IntakeRecord, rejection: Rejection) -> OutgoingRecord:
+    headers = [
+        *record.headers,
+        (topics.DLQ_REASON, rejection.reason.encode()),
+        (topics.DLQ_DETAIL, rejection.detail.encode()[:_MAX_DETAIL_BYTES]),
+        (topics.DLQ_TOPIC, record.topic.encode()),
+        (topics.DLQ_PARTITION, str(record.partition).encode()),
+        (topics.DLQ_OFFSET, str(record.offset).encode()),
+    ]
+    return OutgoingRecord(key=record.key, value=record.value, headers=headers)
+
+
+class IntakeHandler:
+    """Returns only once the batch is stored and dead-lettered, so the caller may commit its offsets."""
+
+    def __init__(
+        self, recorder: EventRecorder, producer: RecordProducer, dlq_topic: str, *, retry_s: float = 1.0
+    ) -> None:
+        self._recorder = recorder
+        self._producer = producer
+        self._dlq_topic = dlq_topic
+        self._retry_s = retry_s
+
+    async def handle(self, records: Sequence[IntakeRecord]) -> None:
+        events: list[CustomerEvent] = []
+        letters: list[OutgoingRecord] = []
+        for record in records:
+            parsed = parse_record(record.value)
+            if isinstance(parsed, Rejection):
+                letters.append(dead_letter(record, parsed))
+            else:
+                events.append(parsed)
+        try:
+            if events:
+                await self._recorder.record(events)
+            if letters:
+                await self._producer.send_all(self._dlq_topic, letters)
+        except Exception as error:
+            # The caller will redeliver this batch; pausing first keeps an outage from becoming a hot loop.
+            log.warning("intake.batch_failed", error=repr(error), records=len(records), retry_in_s=self._retry_s)
+            await asyncio.sleep(self._retry_s)
+            raise
+        if letters:
+            log.info("intake.dead_lettered", count=len(letters), reasons=sorted({_reason(r) for r in letters}))
+
+
+def _reason(record: OutgoingRecord) -> str:
+    return next(v.decode() for k, v in record.headers if k == topics.DLQ_REASON)

@@ -1,0 +1,87 @@
+"""Relay stored events to `cx.events.v1` in position order, at least once, resuming from a safe position."""
+
+import asyncio
+import contextlib
+from collections.abc import Sequence
+
+import orjson
+import structlog
+
+from contracts import canonical
+from services.experience.adapters.ports import Checkpoint, EventStore, OutgoingRecord, RecordProducer, StoredEvent
+
+log = structlog.get_logger(__name__)
+
+
+def to_record(event: StoredEvent) -> OutgoingRecord:
+    """Keyed by customer so each customer's events stay in order on one partition."""
+    headers = [(canonical.HEADER_TYPE, event.type.encode()), (canonical.HEADER_ID, event.event_id.encode())]
+    if event.traceparent:
+        headers.append((canonical.HEADER_TRACEPARENT, event.traceparent.encode()))
+    return OutgoingRecord(key=event.customer_id.encode(), value=event.document, headers=headers)
+
+
+def highest_position(values: Sequence[bytes]) -> int:
+    """The highest `position` attribute among records the topic still holds; 0 when it holds none."""
+    highest = 0
+    for value in values:
+        with contextlib.suppress(ValueError, TypeError, AttributeError):
+            highest = max(highest, int(orjson.loads(value).get(canonical.POSITION, 0)))
+    return highest
+
+
+class EventRelay:
+    """One leader at a time reads the store after its checkpoint and publishes, then moves the checkpoint."""
+
+    def __init__(
+        self,
+        store: EventStore,
+        producer: RecordProducer,
+        topic: str,
+        *,
+        name: str = "cx.events.v1",
+        batch_size: int = 2000,
+        poll_interval_s: float = 0.05,
+        retry_s: float = 1.0,
+        wake: asyncio.Event | None = None,
+    ) -> None:
+        self._store = store
+        self._producer = producer
+        self._topic = topic
+        self._name = name
+        self._batch_size = batch_size
+        self._poll_interval_s = poll_interval_s
+        self._retry_s = retry_s
+        self.wake = wake or asyncio.Event()
+
+    async def run(self) -> None:
+        """Relay until cancelled; any failure means: wait, then start over from the checkpoint."""
+        while True:
+            try:
+                async with self._store.leadership(self._name) as checkpoint:
+                    await self._lead(checkpoint)
+            except Exception as error:  # the relay must outlive broker and database outages
+                log.warning("relay.failed", error=repr(error), retry_in_s=self._retry_s)
+                await asyncio.sleep(self._retry_s)
+
+    async def resume_position(self, checkpoint: Checkpoint) -> int:
+        # The broker may have lost records the checkpoint counts as published (the embedded broker keeps
+        # nothing across restarts): never resume past what the topic really holds. Re-sending is safe, the
+        # projection dedupes by position; skipping is not.
+        saved = await checkpoint.load()
+        present = highest_position(await self._producer.last_values(self._topic))
+        return min(saved, present)
+
+    async def _lead(self, checkpoint: Checkpoint) -> None:
+        position = await self.resume_position(checkpoint)
+        log.info("relay.leading", topic=self._topic, resume_after=position)
+        while True:
+            self.wake.clear()  # before reading, so an append during the read still wakes the next round
+            events = await self._store.read_from(position, self._batch_size)
+            if not events:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.wake.wait(), self._poll_interval_s)
+                continue
+            await self._producer.send_all(self._topic, [to_record(e) for e in events])
+            position = events[-1].position
+            await checkpoint.save(position)

@@ -1,0 +1,135 @@
+"""PostgresEventStore against a real PostgreSQL: idempotent appends, sequences, commit-ordered positions."""
+
+import asyncio
+from datetime import UTC, datetime
+
+import orjson
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from contracts import parse_event
+from services.experience.adapters.event_store import PostgresEventStore
+from services.experience.adapters.migrate import migrate
+from services.experience.domain.append import NewEvent
+from services.experience.handlers.record_events import to_new_event
+
+from ...unit.experience.events import new_id, touchpoint
+
+pytestmark = pytest.mark.integration
+
+
+def event(customer_id: str, event_id: str | None = None) -> NewEvent:
+    return to_new_event(parse_event(touchpoint(customer_id) | ({"id": event_id} if event_id else {})))
+
+
+async def test_append_numbers_each_customers_events_and_reports_the_highest_position(
+    store: PostgresEventStore,
+) -> None:
+    alice, bob = new_id("c"), new_id("c")
+    first = await store.append([event(alice), event(bob), event(alice)])
+    second = await store.append([event(bob), event(alice)])
+
+    stored = await store.read_from(0, 100)
+    documents = [orjson.loads(e.document) for e in stored]
+    assert [(d["subject"], d["sequence"], d["position"]) for d in documents] == [
+        (alice, 1, 1),
+        (bob, 1, 2),
+        (alice, 2, 3),
+        (bob, 2, 4),
+        (alice, 3, 5),
+    ]
+    assert (first.position, second.position) == (3, 5)
+    assert first.accepted == [d["id"] for d in documents[:3]]
+    assert documents[0]["recordedat"].endswith("Z") and documents[0]["data"]["channel"] == "store"
+
+
+async def test_duplicates_across_and_within_batches_are_stored_once(store: PostgresEventStore) -> None:
+    customer = new_id("c")
+    known, fresh = event(customer), event(customer)
+    await store.append([known, event(customer)])
+
+    result = await store.append([fresh, known, fresh])
+
+    assert result.accepted == [fresh.event_id]
+    assert result.duplicates == [known.event_id, fresh.event_id]
+    assert result.position == 3
+    assert len(await store.read_from(0, 100)) == 3
+    again = await store.append([known])
+    assert (again.accepted, again.duplicates, again.position) == ([], [known.event_id], 1)
+
+
+async def test_concurrent_appends_never_leave_a_gap_a_reader_would_skip(store: PostgresEventStore) -> None:
+    customers = [new_id("c") for _ in range(5)]
+    seen: list[int] = []
+    done = asyncio.Event()
+
+    async def writer(offset: int) -> None:
+        for i in range(30):
+            await store.append([event(customers[(offset + i + j) % 5]) for j in range(7)])
+
+    async def reader() -> None:
+        # Reads the way the relay does; a position that appears below one already read would be skipped.
+        position = 0
+        while not done.is_set() or (await store.read_from(position, 1)):
+            for stored in await store.read_from(position, 50):
+                seen.append(stored.position)
+                position = stored.position
+            await asyncio.sleep(0)
+
+    read = asyncio.create_task(reader())
+    await asyncio.gather(writer(0), writer(2), writer(4))
+    done.set()
+    await read
+
+    everything = [e.position for e in await store.read_from(0, 10_000)]
+    assert len(everything) == 3 * 30 * 7
+    assert seen == everything
+    for customer in customers:
+        sequences = [
+            orjson.loads(e.document)["sequence"] for e in await store.read_from(0, 10_000) if e.customer_id == customer
+        ]
+        assert sequences == list(range(1, len(sequences) + 1))
+
+
+async def test_a_producers_own_position_extension_never_overrides_ours(store: PostgresEventStore) -> None:
+    document = touchpoint() | {
+        "position": 999_999,
+        "traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+    }
+    await store.append([to_new_event(parse_event(document))])
+
+    (stored,) = await store.read_from(0, 10)
+
+    assert orjson.loads(stored.document)["position"] == stored.position == 1
+    assert stored.traceparent == document["traceparent"]
+
+
+async def test_events_cannot_be_rewritten(store: PostgresEventStore, engine: AsyncEngine) -> None:
+    await store.append([event(new_id("c"))])
+
+    with pytest.raises(DBAPIError, match="append-only"):
+        async with engine.begin() as conn:
+            await conn.execute(text("UPDATE events SET type = 'x'"))
+
+
+async def test_only_one_leader_at_a_time_and_checkpoints_persist(store: PostgresEventStore, database_url: str) -> None:
+    await migrate(database_url)  # running it again is harmless
+    async with store.leadership("relay-a") as checkpoint:
+        assert await checkpoint.load() == 0
+        await checkpoint.save(42)
+        contender = asyncio.create_task(_lead_and_load(store, "relay-a"))
+        await asyncio.sleep(0.3)
+        assert not contender.done()
+    assert await asyncio.wait_for(contender, 10) == 42
+
+
+async def _lead_and_load(store: PostgresEventStore, name: str) -> int:
+    async with store.leadership(name) as checkpoint:
+        return await checkpoint.load()
+
+
+def test_occurred_at_keeps_its_time_zone() -> None:
+    stored = event(new_id("c"))
+    assert stored.occurred_at == datetime(2025, 3, 1, 10, tzinfo=UTC)
