@@ -1,0 +1,20 @@
+"""One async SQLAlchemy engine per process, with orjson doing the JSON work asyncpg hands over."""
+
+import orjson
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+
+def _dumps(document: object) -> str:
+    return orjson.dumps(document).decode()
+
+
+def create_engine(database_url: str, pool_size: int = 5) -> AsyncEngine:
+    """Lazily connecting engine: nothing touches the database until the first query."""
+    return create_async_engine(
+        database_url, pool_size=pool_size, json_serializer=_dumps, json_deserializer=orjson.loads
+    )
+
+
+def json_param(document: object) -> str:
+    """A whole batch as one jsonb parameter: one round trip and one statement, however many rows."""
+    return _dumps(document)

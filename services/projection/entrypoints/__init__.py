@@ -1,0 +1,1 @@
+"""How the outside reaches the read side: the Kafka consumer loop and the HTTP API."""

@@ -1,0 +1,39 @@
+"""ProjectionSettings: every knob of the read side, from `RAPPORT_PROJECTION_*` environment variables."""
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from contracts import topics
+
+DEVELOPMENT_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/rapport"
+
+
+class ProjectionSettings(BaseSettings):
+    """Validated once at start; nothing here connects to anything."""
+
+    model_config = SettingsConfigDict(env_prefix="RAPPORT_PROJECTION_", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    database_url: str = DEVELOPMENT_DATABASE_URL
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8081, ge=0, le=65535)
+    consumer_group: str = "rapport-projection"
+    events_topic: str = topics.EVENTS
+    views_topic: str = topics.CUSTOMER_VIEWS
+    # Large batches amortise the per-transaction cost; a short wait keeps views fresh under light load.
+    batch_max_records: int = Field(default=5000, ge=1)
+    batch_timeout_ms: int = Field(default=20, ge=0)
+    # The embedded broker has no idempotent producer; real Kafka should turn this on.
+    kafka_idempotent_producer: bool = False
+    recent_limit: int = Field(default=10, ge=1, le=100)
+    negativity_bias: float = Field(default=4.0, ge=1.0)
+    half_life_days: float = Field(default=90.0, gt=0)
+
+    @model_validator(mode="after")
+    def _no_development_database_elsewhere(self) -> "ProjectionSettings":
+        if self.environment == "production" and self.database_url == DEVELOPMENT_DATABASE_URL:
+            raise ValueError("RAPPORT_PROJECTION_DATABASE_URL must be set outside development")
+        return self
