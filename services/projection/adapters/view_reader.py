@@ -8,8 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 _VIEW = text("SELECT view FROM customer_views WHERE customer_id = :id")
 _TIMELINE_FIRST = text(
-    "SELECT entry FROM timeline_entries WHERE customer_id = :id "
-    "ORDER BY occurred_at DESC, position DESC LIMIT :limit"
+    "SELECT entry FROM timeline_entries WHERE customer_id = :id ORDER BY occurred_at DESC, position DESC LIMIT :limit"
 )
 # Keyset, not OFFSET: entries arriving while a reader pages (new or late) never shift or repeat a page.
 _TIMELINE_AFTER = text(
@@ -27,9 +26,7 @@ class PostgresViewReader:
             view: dict[str, Any] | None = (await connection.execute(_VIEW, {"id": customer_id})).scalar()
             return view
 
-    async def timeline(
-        self, customer_id: str, before: tuple[datetime, int] | None, limit: int
-    ) -> list[dict[str, Any]]:
+    async def timeline(self, customer_id: str, before: tuple[datetime, int] | None, limit: int) -> list[dict[str, Any]]:
         """Entries newest first by (time, position), strictly older than `before` when given."""
         params: dict[str, Any] = {"id": customer_id, "limit": limit}
         query = _TIMELINE_FIRST

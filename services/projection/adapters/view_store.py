@@ -12,8 +12,7 @@ from services.projection.domain import CustomerState
 
 _LOAD_STATES = text(
     # ORDER BY: rows are locked in one global order, so two workers overlapping in a rebalance cannot deadlock.
-    "SELECT customer_id, fold_state FROM customer_views WHERE customer_id = ANY(:ids) "
-    "ORDER BY customer_id FOR UPDATE"
+    "SELECT customer_id, fold_state FROM customer_views WHERE customer_id = ANY(:ids) ORDER BY customer_id FOR UPDATE"
 )
 _UPSERT_VIEWS = text(
     """

@@ -27,15 +27,15 @@ touchpoints = st.fixed_dictionaries(
 )
 preferences = st.fixed_dictionaries(
     {
-        "preferences": st.dictionaries(
-            st.sampled_from(["channel", "tone"]), st.sampled_from(["x", "y"]), min_size=1
-        ),
+        "preferences": st.dictionaries(st.sampled_from(["channel", "tone"]), st.sampled_from(["x", "y"]), min_size=1),
         "source": st.sampled_from(["stated", "observed"]),
     }
 )
 # Minutes spread over ~3 years, in any order relative to position: late events are the normal case.
-bodies = st.tuples(st.integers(0, 1_500_000), st.one_of(touchpoints.map(lambda d: ("touchpoint", d)),
-                                                         preferences.map(lambda d: ("preference", d))))
+bodies = st.tuples(
+    st.integers(0, 1_500_000),
+    st.one_of(touchpoints.map(lambda d: ("touchpoint", d)), preferences.map(lambda d: ("preference", d))),
+)
 
 
 def _events(specs: list[tuple[int, tuple[str, dict[str, Any]]]]) -> list[StoredEvent]:

@@ -24,8 +24,7 @@ def upgrade() -> None:
     )
     # Finds views committed but not yet on the view topic (a crash between commit and publish) without a scan.
     op.execute(
-        "CREATE INDEX customer_views_unpublished ON customer_views (customer_id) "
-        "WHERE published_position < position"
+        "CREATE INDEX customer_views_unpublished ON customer_views (customer_id) WHERE published_position < position"
     )
     op.execute(
         """
@@ -42,8 +41,7 @@ def upgrade() -> None:
         """
     )
     op.execute(
-        "CREATE INDEX timeline_entries_newest_first "
-        "ON timeline_entries (customer_id, occurred_at DESC, position DESC)"
+        "CREATE INDEX timeline_entries_newest_first ON timeline_entries (customer_id, occurred_at DESC, position DESC)"
     )
     op.execute(
         """

@@ -1,0 +1,101 @@
+"""The HTTP API over a fake reader: 404s, limits, keyset pages and read-your-writes."""
+
+from datetime import datetime
+from typing import Any
+
+import httpx
+import pytest
+
+from services.projection.domain import CustomerState, FoldRules, fold, render_view
+from services.projection.entrypoints.http import create_http_app
+from tests.unit.projection.factories import event
+
+
+class FakeViewReader:
+    """Holds views and timeline entries in memory, answering like PostgresViewReader."""
+
+    def __init__(self) -> None:
+        self.views: dict[str, dict[str, Any]] = {}
+        self.entries: dict[str, list[dict[str, Any]]] = {}
+
+    def fold(self, customer_id: str, events: list[Any]) -> None:
+        state = CustomerState(customer_id)
+        entries = fold(state, events, FoldRules()).timeline
+        self.views[customer_id] = render_view(state)
+        self.entries[customer_id] = entries
+
+    async def get_view(self, customer_id: str) -> dict[str, Any] | None:
+        return self.views.get(customer_id)
+
+    async def timeline(self, customer_id: str, before: tuple[datetime, int] | None, limit: int) -> list[dict[str, Any]]:
+        def key(entry: dict[str, Any]) -> tuple[datetime, int]:
+            return datetime.fromisoformat(entry["time"]), entry["position"]
+
+        ordered = sorted(self.entries.get(customer_id, []), key=key, reverse=True)
+        return [e for e in ordered if before is None or key(e) < before][:limit]
+
+    async def ping(self) -> None:
+        return None
+
+
+@pytest.fixture
+def reader() -> FakeViewReader:
+    return FakeViewReader()
+
+
+@pytest.fixture
+async def client(reader: FakeViewReader) -> Any:
+    transport = httpx.ASGITransport(app=create_http_app(reader))
+    async with httpx.AsyncClient(transport=transport, base_url="http://projection") as client:
+        yield client
+
+
+async def test_an_unknown_customer_is_404_with_a_detail(client: httpx.AsyncClient) -> None:
+    for path in ("/v1/customers/nobody", "/v1/customers/nobody/timeline"):
+        response = await client.get(path)
+        assert response.status_code == 404
+        assert "nobody" in response.json()["detail"]
+
+
+async def test_the_view_is_served_as_the_contract_describes(client: httpx.AsyncClient, reader: FakeViewReader) -> None:
+    reader.fold("c-1", [event("c-1", 1, sentiment=0.9, channel="web")])
+    body = (await client.get("/v1/customers/c-1")).json()
+    assert body["experience"]["by_channel"] == {"web": 1}
+    assert body["version"] == 1
+
+
+async def test_timeline_pages_are_newest_first_and_complete(client: httpx.AsyncClient, reader: FakeViewReader) -> None:
+    minutes = [5, 50, 20, 20, 1, 33, 40]  # two at the same time: position breaks the tie
+    reader.fold("c-1", [event("c-1", p, minutes=m) for p, m in enumerate(minutes, 1)])
+    seen, cursor = [], None
+    while True:
+        params = {"limit": 3, **({"cursor": cursor} if cursor else {})}
+        page = (await client.get("/v1/customers/c-1/timeline", params=params)).json()
+        seen.extend((item["time"], item["position"]) for item in page["items"])
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert len(seen) == len(minutes) == len(set(seen))
+    assert seen == sorted(seen, reverse=True)
+
+
+async def test_limit_outside_1_to_200_and_a_forged_cursor_are_refused(
+    client: httpx.AsyncClient, reader: FakeViewReader
+) -> None:
+    reader.fold("c-1", [event("c-1", 1)])
+    assert (await client.get("/v1/customers/c-1/timeline", params={"limit": 0})).status_code == 422
+    assert (await client.get("/v1/customers/c-1/timeline", params={"limit": 201})).status_code == 422
+    assert (await client.get("/v1/customers/c-1/timeline", params={"cursor": "bm9wZQ"})).status_code == 400
+
+
+async def test_min_position_gives_up_with_the_current_view_rather_than_hang(
+    client: httpx.AsyncClient, reader: FakeViewReader
+) -> None:
+    reader.fold("c-1", [event("c-1", 1)])
+    body = (await client.get("/v1/customers/c-1", params={"min_position": 99})).json()
+    assert body["position"] == 1
+
+
+async def test_health_and_readiness(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/healthz")).status_code == 200
+    assert (await client.get("/readyz")).json() == {"status": "ready"}
