@@ -42,9 +42,10 @@ def database_factory(postgres_server_url: str) -> Callable[[], Awaitable[str]]:
     """Makes a fresh, empty database and returns its URL: tests never see each other's rows."""
 
     async def make() -> str:
-        head, _, tail = postgres_server_url.rpartition("/")
-        query = tail[tail.find("?") :] if "?" in tail else ""
-        url = f"{head}/{unique('t').replace('-', '_')}{query}"
+        # Split the query off first: an embedded server's socket path (?host=/tmp/...) holds slashes too.
+        base, _, query = postgres_server_url.partition("?")
+        head, _, _ = base.rpartition("/")
+        url = f"{head}/{unique('t').replace('-', '_')}" + (f"?{query}" if query else "")
         await ensure_database(url)
         return url
 
