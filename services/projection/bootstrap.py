@@ -45,7 +45,7 @@ async def run_worker(settings: ProjectionSettings, engine: AsyncEngine | None = 
     own_engine = engine is None
     engine = engine or create_engine(settings.database_url)
     store = PostgresViewStore(engine)
-    producer = create_producer(settings.kafka_bootstrap, settings.kafka_idempotent_producer)
+    producer = create_producer(settings.kafka_bootstrap, settings.kafka_idempotence)
     consumer = create_consumer(settings.kafka_bootstrap, settings.consumer_group, settings.batch_timeout_ms)
     try:
         await producer.start()

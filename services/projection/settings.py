@@ -27,7 +27,7 @@ class ProjectionSettings(BaseSettings):
     batch_max_records: int = Field(default=5000, ge=1)
     batch_timeout_ms: int = Field(default=20, ge=0)
     # The embedded broker has no idempotent producer; real Kafka should turn this on.
-    kafka_idempotent_producer: bool = False
+    kafka_idempotence: bool = False
     recent_limit: int = Field(default=10, ge=1, le=100)
     negativity_bias: float = Field(default=4.0, ge=1.0)
     half_life_days: float = Field(default=90.0, gt=0)
@@ -36,4 +36,6 @@ class ProjectionSettings(BaseSettings):
     def _no_development_database_elsewhere(self) -> "ProjectionSettings":
         if self.environment == "production" and self.database_url == DEVELOPMENT_DATABASE_URL:
             raise ValueError("RAPPORT_PROJECTION_DATABASE_URL must be set outside development")
+        if self.environment == "production" and not self.kafka_idempotence:
+            raise ValueError("production needs RAPPORT_PROJECTION_KAFKA_IDEMPOTENCE=true (real Kafka supports it)")
         return self
