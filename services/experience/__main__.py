@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m services.experience")
     parser.add_argument("command", nargs="?", choices=["serve", "migrate"], default="serve")
     args = parser.parse_args(argv)
-    settings = ExperienceSettings()  # type: ignore[call-arg]  # database_url comes from the environment
+    settings = ExperienceSettings()  # database_url comes from the environment
     if args.command == "migrate":
         asyncio.run(migrate(settings.database_url))
         print("experience migrations applied", flush=True)

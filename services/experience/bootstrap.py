@@ -4,6 +4,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
+import structlog
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -17,10 +18,25 @@ from services.experience.handlers.record_events import EventRecorder
 from services.experience.handlers.relay import EventRelay
 from services.experience.settings import ExperienceSettings
 
+log = structlog.get_logger(__name__)
+
+
+async def _start_intake(broker: KafkaBroker, retry_s: float = 2.0) -> None:
+    while True:
+        try:
+            await broker.start()
+            return
+        except Exception as error:
+            log.warning("intake.start_failed", error=repr(error), retry_in_s=retry_s)
+            await asyncio.sleep(retry_s)
+
 
 def create_app(settings: ExperienceSettings) -> FastAPI:
     """The whole service as an ASGI app; its lifespan starts and stops the intake consumer and the relay."""
-    engine = create_async_engine(settings.database_url, pool_size=settings.database_pool_size, pool_pre_ping=True)
+    # hide_parameters: an error message must never carry a batch's rows (customer notes) into the logs.
+    engine = create_async_engine(
+        settings.database_url, pool_size=settings.database_pool_size, pool_pre_ping=True, hide_parameters=True
+    )
     store = PostgresEventStore(engine)
     producer = KafkaRecordProducer(
         settings.kafka_bootstrap, idempotence=settings.kafka_idempotence, linger_ms=settings.kafka_linger_ms
@@ -48,15 +64,18 @@ def create_app(settings: ExperienceSettings) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await producer.start()
-        relay_task = asyncio.create_task(relay.run(), name="experience-relay")
-        await broker.start()
+        tasks = [
+            asyncio.create_task(relay.run(), name="experience-relay"),
+            # Joining the consumer group takes seconds; HTTP need not wait for it.
+            asyncio.create_task(_start_intake(broker), name="experience-intake-start"),
+        ]
         try:
             yield
         finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
             await broker.stop()
-            relay_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await relay_task
             await producer.stop()
             await engine.dispose()
 

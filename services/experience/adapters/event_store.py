@@ -56,8 +56,8 @@ class PostgresEventStore(EventStore):
         await conn.execute(sql.APPEND_LOCK)
         ids = [e.event_id for e in events]
         customers = list({e.customer_id: None for e in events})
-        stored = dict((await conn.execute(sql.STORED_POSITIONS, {"ids": ids})).all())
-        last = dict((await conn.execute(sql.LAST_SEQUENCES, {"customers": customers})).all())
+        stored: dict[str, int] = dict((await conn.execute(sql.STORED_POSITIONS, {"ids": ids})).all())
+        last: dict[str, int | None] = dict((await conn.execute(sql.LAST_SEQUENCES, {"customers": customers})).all())
         plan = plan_append(events, stored, {c: s for c, s in last.items() if s is not None})
         new_positions: dict[str, int] = {}
         if plan.new:

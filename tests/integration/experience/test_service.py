@@ -1,0 +1,91 @@
+"""The whole experience service as `create_app` builds it, against real PostgreSQL and the real broker."""
+
+from collections.abc import AsyncIterator, Callable
+
+import httpx
+import orjson
+import pytest
+from fastapi import FastAPI
+
+from contracts import canonical
+from services.experience.bootstrap import create_app
+from services.experience.settings import ExperienceSettings
+
+from ...unit.experience.events import new_id, preference, touchpoint
+from .kafka_helpers import make_topic, read_topic
+from .test_kafka_intake import send
+
+pytestmark = pytest.mark.integration
+
+BATCH = {"content-type": "application/cloudevents-batch+json"}
+
+
+@pytest.fixture
+async def settings(database_url: str, kafka_bootstrap: str, topic_names: Callable[[str], str]) -> ExperienceSettings:
+    settings = ExperienceSettings(
+        database_url=database_url,
+        kafka_bootstrap=kafka_bootstrap,
+        intake_topic=topic_names("intake"),
+        intake_dlq_topic=topic_names("dlq"),
+        events_topic=topic_names("events"),
+        intake_group_id=new_id("group"),
+    )
+    for topic in (settings.intake_topic, settings.intake_dlq_topic, settings.events_topic):
+        await make_topic(kafka_bootstrap, topic)
+    return settings
+
+
+@pytest.fixture
+async def client(settings: ExperienceSettings) -> AsyncIterator[httpx.AsyncClient]:
+    app: FastAPI = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://experience") as http:
+            yield http
+
+
+async def test_events_posted_or_sent_to_intake_reach_the_canonical_topic(
+    client: httpx.AsyncClient, settings: ExperienceSettings
+) -> None:
+    customer = new_id("c")
+    posted = [touchpoint(customer), preference(customer)]
+    answer = await client.post("/v1/events", content=orjson.dumps(posted), headers=BATCH)
+    queued = touchpoint(customer)
+    await send(settings.kafka_bootstrap, settings.intake_topic, [(customer.encode(), orjson.dumps(queued), [])])
+
+    records = await read_topic(settings.kafka_bootstrap, settings.events_topic, count=3, timeout_s=30)
+
+    assert answer.status_code == 202
+    assert answer.json() == {"accepted": [e["id"] for e in posted], "duplicates": [], "position": 2}
+    documents = [orjson.loads(r.value) for r in records]
+    assert [d["id"] for d in documents] == [posted[0]["id"], posted[1]["id"], queued["id"]]
+    assert [d[canonical.SEQUENCE] for d in documents] == [1, 2, 3]
+    assert {r.key for r in records} == {customer.encode()}
+
+
+async def test_a_resent_event_is_a_duplicate_at_its_first_position(client: httpx.AsyncClient) -> None:
+    first, second = touchpoint(), touchpoint()
+    await client.post("/v1/events", json=first)
+    await client.post("/v1/events", json=second)
+
+    again = await client.post("/v1/events", content=orjson.dumps([first, second]), headers=BATCH)
+
+    assert again.status_code == 202
+    assert again.json() == {"accepted": [], "duplicates": [first["id"], second["id"]], "position": 2}
+
+
+async def test_a_batch_with_one_bad_event_stores_nothing(client: httpx.AsyncClient) -> None:
+    good = touchpoint()
+    bad = touchpoint(rating={"scale": "nps", "value": 11})
+
+    refused = await client.post("/v1/events", content=orjson.dumps([good, bad]), headers=BATCH)
+    accepted = await client.post("/v1/events", json=good)
+
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["index"] == 1
+    assert refused.json()["errors"][0]["path"].startswith("data.rating")
+    assert accepted.json()["accepted"] == [good["id"]]
+
+
+async def test_ready_when_the_database_answers(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/readyz")).json() == {"status": "ready"}
