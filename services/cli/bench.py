@@ -21,7 +21,7 @@ from services.cli.embedded import free_port
 from services.cli.loadgen import TouchpointLoad
 from services.cli.viewwatch import ViewWatcher
 
-console = Console(highlight=False)
+console = Console(highlight=False, soft_wrap=True)
 BATCH = 500
 BATCH_HEADERS = {"content-type": "application/cloudevents-batch+json"}
 

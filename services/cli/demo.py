@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 from rich.console import Console
 
-console = Console(highlight=False)
+console = Console(highlight=False, soft_wrap=True)
 START = datetime(2026, 9, 1, 18, 30, tzinfo=UTC)
 
 

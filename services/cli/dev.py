@@ -18,7 +18,7 @@ from services.cli.embedded import (
 from services.cli.processes import Child, run_once
 from services.cli.topology import TOPICS
 
-console = Console(highlight=False)
+console = Console(highlight=False, soft_wrap=True)
 
 
 @dataclass(frozen=True)

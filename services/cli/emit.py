@@ -11,7 +11,7 @@ from rich.console import Console
 
 from contracts import parse_event, topics
 
-console = Console(highlight=False)
+console = Console(highlight=False, soft_wrap=True)
 
 
 def build_touchpoint(
