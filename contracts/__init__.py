@@ -2,9 +2,14 @@
 
 from contracts.catalog import EVENT_TYPES, EventParseError, parse_event
 from contracts.envelope import CloudEvent
-from contracts.events import PreferenceStated, PreferenceStatedEvent, TouchpointRecorded, TouchpointRecordedEvent
-from contracts.vocabulary import Channel, Outcome, PreferenceSource, RatingScale, TouchpointKind
+from contracts.events import (
+    PreferenceStated,
+    PreferenceStatedEvent,
+    TouchpointRecorded,
+    TouchpointRecordedEvent,
+)
 from contracts.views import CustomerView, TimelineEntry, TimelinePage
+from contracts.vocabulary import Channel, Outcome, PreferenceSource, RatingScale, TouchpointKind
 
 __all__ = [
     "EVENT_TYPES",

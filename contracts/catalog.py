@@ -4,13 +4,51 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from contracts.events import PreferenceStatedEvent, TouchpointRecordedEvent
+from contracts.events import (
+    AccountMembershipChangedEvent,
+    ConsentChangedEvent,
+    CustomerErasedEvent,
+    IdentityLinkedEvent,
+    IdentityUnlinkedEvent,
+    PreferenceStatedEvent,
+    TouchpointRecordedEvent,
+)
 
-CustomerEvent = TouchpointRecordedEvent | PreferenceStatedEvent
+CustomerEvent = (
+    TouchpointRecordedEvent
+    | PreferenceStatedEvent
+    | ConsentChangedEvent
+    | IdentityLinkedEvent
+    | IdentityUnlinkedEvent
+    | AccountMembershipChangedEvent
+    | CustomerErasedEvent
+)
+
+TOUCHPOINT_RECORDED = "cx.touchpoint.recorded.v1"
+PREFERENCE_STATED = "cx.preference.stated.v1"
+CONSENT_CHANGED = "cx.consent.changed.v1"
+IDENTITY_LINKED = "cx.identity.linked.v1"
+IDENTITY_UNLINKED = "cx.identity.unlinked.v1"
+ACCOUNT_MEMBERSHIP_CHANGED = "cx.account.membership.changed.v1"
+CUSTOMER_ERASED = "cx.customer.erased.v1"
 
 EVENT_TYPES: dict[str, type[CustomerEvent]] = {
-    "cx.touchpoint.recorded.v1": TouchpointRecordedEvent,
-    "cx.preference.stated.v1": PreferenceStatedEvent,
+    TOUCHPOINT_RECORDED: TouchpointRecordedEvent,
+    PREFERENCE_STATED: PreferenceStatedEvent,
+    CONSENT_CHANGED: ConsentChangedEvent,
+    IDENTITY_LINKED: IdentityLinkedEvent,
+    IDENTITY_UNLINKED: IdentityUnlinkedEvent,
+    ACCOUNT_MEMBERSHIP_CHANGED: AccountMembershipChangedEvent,
+    CUSTOMER_ERASED: CustomerErasedEvent,
+}
+
+# Fields that hold personal data, by event type: erasure redacts these in the event store and views drop them
+# for readers without the pii:read scope. Paths are inside `data`.
+PERSONAL_FIELDS: dict[str, tuple[str, ...]] = {
+    TOUCHPOINT_RECORDED: ("note", "attributes", "handled_by", "identity"),
+    PREFERENCE_STATED: ("preferences.name_to_use",),
+    IDENTITY_LINKED: ("identity.value",),
+    IDENTITY_UNLINKED: ("identity.value",),
 }
 
 

@@ -2,9 +2,18 @@
 
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints, field_validator, model_validator
+from pydantic import AwareDatetime, Field, StringConstraints, field_validator, model_validator
 
 from contracts.envelope import AccountId, CloudEvent, CustomerId, StrictModel
+from contracts.people import (
+    AccountMembershipChanged,
+    ConsentChanged,
+    CustomerErased,
+    IdentityLinked,
+    IdentityRef,
+    IdentityUnlinked,
+)
+from contracts.preferences import check_preference
 from contracts.vocabulary import Channel, Outcome, PreferenceSource, RatingScale, TouchpointKind
 
 ShortText = Annotated[str, StringConstraints(min_length=1, max_length=128)]
@@ -39,9 +48,14 @@ class Money(StrictModel):
 
 
 class TouchpointRecorded(StrictModel):
-    """Something happened between the customer and us, and (optionally) how it felt."""
+    """Something happened between the customer and us, and (optionally) how it felt.
 
-    customer_id: CustomerId
+    The customer is named by `customer_id` or, instead, by an `identity` linked to them earlier (an email, a
+    loyalty card, ...); the experience service resolves the identity on intake and stores the customer id only.
+    """
+
+    customer_id: CustomerId | None = None
+    identity: IdentityRef | None = Field(default=None, description="Instead of customer_id: a linked identifier.")
     account_id: AccountId | None = None
     channel: Channel
     kind: TouchpointKind
@@ -55,6 +69,12 @@ class TouchpointRecorded(StrictModel):
         default=None, description="Free text; personal data."
     )
     attributes: dict[Label, AttributeValue] | None = Field(default=None, max_length=32)
+
+    @model_validator(mode="after")
+    def _names_a_customer(self) -> "TouchpointRecorded":
+        if self.customer_id is None and self.identity is None:
+            raise ValueError("name the customer: customer_id, or identity {kind, value} linked earlier")
+        return self
 
 
 PreferenceName = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_]*$")]
@@ -71,15 +91,22 @@ class PreferenceStated(StrictModel):
     """How the customer likes to be treated: told by them (stated) or seen in what they do (observed)."""
 
     customer_id: CustomerId
-    preferences: dict[PreferenceName, PreferenceValue] = Field(min_length=1, max_length=32)
+    preferences: dict[PreferenceName, PreferenceValue] = Field(
+        min_length=1, max_length=32, description="Catalogue names are typed (contracts/preferences.py); others: extras."
+    )
     source: PreferenceSource = PreferenceSource.STATED
+    expires_at: AwareDatetime | None = Field(default=None, description="After this, these preferences lapse.")
 
     @field_validator("preferences")
     @classmethod
-    def _no_blank_text(cls, value: dict[str, object]) -> dict[str, object]:
+    def _catalogue_values(cls, value: dict[str, object]) -> dict[str, object]:
         for name, item in value.items():
             if isinstance(item, str) and not item.strip():
                 raise ValueError(f"preference {name!r} is blank")
+            try:
+                check_preference(name, item)
+            except ValueError as error:
+                raise ValueError(f"preference {name!r} {error}") from None
         return value
 
 
@@ -92,8 +119,10 @@ class _CustomerEvent(CloudEvent):  # type: ignore[type-arg]
         return self
 
     @property
-    def customer_id(self) -> str:
-        return str(self.data.customer_id)
+    def customer_id(self) -> str | None:
+        """None only for a touchpoint that names its customer by a linked identity, until intake resolves it."""
+        customer_id = self.data.customer_id
+        return None if customer_id is None else str(customer_id)
 
 
 class TouchpointRecordedEvent(_CustomerEvent):
@@ -104,3 +133,28 @@ class TouchpointRecordedEvent(_CustomerEvent):
 class PreferenceStatedEvent(_CustomerEvent):
     type: Literal["cx.preference.stated.v1"]
     data: PreferenceStated
+
+
+class ConsentChangedEvent(_CustomerEvent):
+    type: Literal["cx.consent.changed.v1"]
+    data: ConsentChanged
+
+
+class IdentityLinkedEvent(_CustomerEvent):
+    type: Literal["cx.identity.linked.v1"]
+    data: IdentityLinked
+
+
+class IdentityUnlinkedEvent(_CustomerEvent):
+    type: Literal["cx.identity.unlinked.v1"]
+    data: IdentityUnlinked
+
+
+class AccountMembershipChangedEvent(_CustomerEvent):
+    type: Literal["cx.account.membership.changed.v1"]
+    data: AccountMembershipChanged
+
+
+class CustomerErasedEvent(_CustomerEvent):
+    type: Literal["cx.customer.erased.v1"]
+    data: CustomerErased

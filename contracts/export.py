@@ -8,10 +8,15 @@ from typing import Any
 from pydantic import BaseModel
 
 from contracts.catalog import EVENT_TYPES
-from contracts.views import CustomerView, TimelinePage
+from contracts.views import AccountView, ContactAnswer, CustomerView, TimelinePage
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"
-VIEWS: dict[str, type[BaseModel]] = {"customer-view.v1": CustomerView, "timeline-page.v1": TimelinePage}
+VIEWS: dict[str, type[BaseModel]] = {
+    "customer-view.v1": CustomerView,
+    "timeline-page.v1": TimelinePage,
+    "account-view.v1": AccountView,
+    "contact-answer.v1": ContactAnswer,
+}
 
 
 def schemas() -> dict[str, dict[str, Any]]:

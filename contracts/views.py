@@ -20,6 +20,43 @@ class PreferenceEntry(ViewModel):
     source: PreferenceSource
     at: datetime = Field(description="When the preference was stated or observed.")
     event_id: str = Field(description="The event it came from.")
+    expires_at: datetime | None = Field(default=None, description="After this the preference lapses.")
+
+
+class ConsentDecision(ViewModel):
+    """The latest word on one purpose (on one channel, or on all channels when `channel` is null)."""
+
+    purpose: str
+    channel: str | None = None
+    granted: bool
+    at: datetime
+    event_id: str
+
+
+class ConsentSummary(ViewModel):
+    do_not_contact: bool = Field(default=False, description="Consent for purpose 'any' withdrawn on all channels.")
+    decisions: dict[str, ConsentDecision] = Field(
+        default_factory=dict, description="Keyed 'purpose' or 'purpose/channel'."
+    )
+
+
+class RiskReason(ViewModel):
+    """Why a customer is at risk, with the events behind it so anyone can look."""
+
+    code: str = Field(description="unresolved_issue, negative_run or falling_score")
+    message: str
+    event_ids: list[str] = Field(default_factory=list)
+
+
+class Loyalty(ViewModel):
+    """How the customer keeps coming back: recency is measured at read time from `last_seen_at`."""
+
+    last_seen_at: datetime | None = None
+    recency_days: float | None = Field(default=None, description="Days since last_seen_at, when read.")
+    active_days: int = Field(default=0, description="Distinct days with a touchpoint.")
+    returns: int = Field(default=0, description="Active days after the first: how often they came back.")
+    touchpoints_per_month: float = 0.0
+    purchases: int = 0
 
 
 class ExperienceSummary(ViewModel):
@@ -32,7 +69,7 @@ class ExperienceSummary(ViewModel):
     last_touch_at: datetime | None = None
     score: float = Field(default=0.0, ge=-100, le=100, description="Negativity-weighted, decaying; -100..100.")
     at_risk: bool = False
-    risk_reasons: list[Any] = Field(default_factory=list)
+    risk_reasons: list[RiskReason] = Field(default_factory=list)
 
 
 class RecentTouchpoint(ViewModel):
@@ -53,9 +90,11 @@ class CustomerView(ViewModel):
     position: int = Field(description="Global position of the last applied event.")
     updated_at: datetime | None = Field(default=None, description="Time of the last applied event.")
     preferences: dict[str, PreferenceEntry] = Field(default_factory=dict)
-    consent: dict[str, Any] = Field(default_factory=dict)
+    consent: ConsentSummary = Field(default_factory=ConsentSummary)
     experience: ExperienceSummary = Field(default_factory=ExperienceSummary)
     recent: list[RecentTouchpoint] = Field(default_factory=list, description="Newest first, bounded.")
+    loyalty: Loyalty = Field(default_factory=Loyalty)
+    accounts: dict[str, str] = Field(default_factory=dict, description="Account id to role, for B2B contacts.")
 
 
 class TimelineEntry(ViewModel):
@@ -78,3 +117,50 @@ class TimelineEntry(ViewModel):
 class TimelinePage(ViewModel):
     items: list[TimelineEntry]
     next_cursor: str | None = Field(description="Pass as ?cursor= for the next, older page; null at the end.")
+
+
+class AccountMember(ViewModel):
+    customer_id: str
+    role: str
+    score: float = 0.0
+    at_risk: bool = False
+    preferences: dict[str, PreferenceEntry] = Field(default_factory=dict)
+
+
+class OpenIssue(ViewModel):
+    customer_id: str
+    event_id: str
+    kind: str
+    time: datetime
+
+
+class AccountHealth(ViewModel):
+    score: float = Field(default=0.0, ge=-100, le=100, description="Members' scores, decision makers weighted up.")
+    at_risk: bool = False
+    open_issues: list[OpenIssue] = Field(default_factory=list)
+
+
+class AccountView(ViewModel):
+    """A B2B account's buying team: who decides, how each likes to be treated, and how the account feels."""
+
+    account_id: str
+    version: int
+    position: int
+    updated_at: datetime | None = None
+    members: list[AccountMember] = Field(default_factory=list)
+    health: AccountHealth = Field(default_factory=AccountHealth)
+    contract_touchpoints: list[RecentTouchpoint] = Field(default_factory=list, description="Latest first.")
+
+
+class ContactAnswer(ViewModel):
+    """The frontline question: may we contact this person this way, and how would they like it?"""
+
+    allowed: bool
+    reasons: list[str]
+    how: dict[str, Any] = Field(default_factory=dict, description="The preferences that apply, by name.")
+
+
+class ErasureConfirmation(ViewModel):
+    customer_id: str
+    redacted_events: int = Field(description="Stored events whose personal fields were removed.")
+    identities_removed: int

@@ -60,3 +60,23 @@ class Feeling(StrEnum):
     POSITIVE = "positive"
     NEUTRAL = "neutral"
     NEGATIVE = "negative"
+
+
+class IdentityKind(StrEnum):
+    EMAIL = "email"
+    PHONE = "phone"
+    CRM = "crm"
+    LOYALTY_CARD = "loyalty_card"
+    OTHER = "other"
+
+
+class AccountRole(StrEnum):
+    """Roles in a B2B buying team: like a couple choosing a family car, each decides a part."""
+
+    DECISION_MAKER = "decision_maker"
+    PURCHASING = "purchasing"
+    TECHNICAL = "technical"
+    USER = "user"
+    FINANCE = "finance"
+    LEGAL = "legal"
+    OTHER = "other"
