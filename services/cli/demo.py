@@ -70,12 +70,12 @@ def buying_team() -> list[dict[str, Any]]:
     ]
 
 
-def seed_demo(experience_url: str) -> None:
+def seed_demo(experience_url: str, api_key: str) -> None:
     events = family_restaurant() + buying_team()
     response = httpx.post(
         f"{experience_url}/v1/events",
         json=events,
-        headers={"content-type": "application/cloudevents-batch+json"},
+        headers={"content-type": "application/cloudevents-batch+json", "authorization": f"Bearer {api_key}"},
         timeout=30,
     )
     response.raise_for_status()

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from contracts.auth import Scope, describe, new_key
 from services.cli.embedded import (
     EmbeddedBroker,
     EmbeddedPostgres,
@@ -15,6 +16,7 @@ from services.cli.embedded import (
     ensure_database,
     port_is_free,
 )
+from services.cli.endpoints import save_endpoints
 from services.cli.processes import Child, run_once
 from services.cli.topology import TOPICS
 
@@ -29,6 +31,7 @@ class DevOptions:
     data_dir: Path = Path(".rapport")
     projection_workers: int = 1
     demo: bool = False
+    api_key: str | None = None
 
 
 class DevSystem:
@@ -40,6 +43,7 @@ class DevSystem:
         self.postgres = EmbeddedPostgres(self.data_dir / "postgres")
         self.broker = EmbeddedBroker(options.kafka_port, log_path=self.data_dir / "broker.log")
         self.children: list[Child] = []
+        self.api_key = options.api_key or ""
 
     def start(self) -> None:
         self._check_ports()
@@ -51,6 +55,7 @@ class DevSystem:
         self.broker.start()
         asyncio.run(create_topics(self.broker.bootstrap, TOPICS))
         console.print(f"broker      ready   kafka://{self.broker.bootstrap} (memory only; topics created)")
+        self.api_key = self._development_key()
         env = self._service_env(database_url)
         run_once(["-m", "services.experience", "migrate"], env, "experience migrations")
         run_once(["-m", "services.projection", "migrate"], env, "projection migrations")
@@ -60,6 +65,7 @@ class DevSystem:
         for child in self.children:
             child.wait_healthy(timeout=60)
         self._announce()
+        save_endpoints(self.data_dir, database_url, self.broker.bootstrap, self.options)
 
     def _check_ports(self) -> None:
         o = self.options
@@ -68,9 +74,22 @@ class DevSystem:
             if not port_is_free(port):
                 raise SystemExit(f"port {port} for {name} is in use; choose another with --{name}-port")
 
+    def _development_key(self) -> str:
+        """The key given with --api-key, else the one kept in the data directory, else a new one kept there."""
+        if self.options.api_key:
+            return self.options.api_key
+        kept = self.data_dir / "dev-api-key"
+        if not kept.exists():
+            kept.write_text(new_key() + "\n")
+            kept.chmod(0o600)
+        return kept.read_text().strip()
+
     def _service_env(self, database_url: str) -> dict[str, str]:
         o = self.options
+        keys = describe("development", self.api_key, list(Scope))  # services only ever see the hash
         return {
+            "RAPPORT_EXPERIENCE_API_KEYS": keys,
+            "RAPPORT_PROJECTION_API_KEYS": keys,
             "RAPPORT_EXPERIENCE_DATABASE_URL": database_url,
             "RAPPORT_EXPERIENCE_KAFKA_BOOTSTRAP": self.broker.bootstrap,
             "RAPPORT_EXPERIENCE_HTTP_PORT": str(o.experience_port),
@@ -98,6 +117,7 @@ class DevSystem:
         console.print(f"projection  listening on http://127.0.0.1:{o.projection_port}  (GET /v1/customers/{{id}})")
         if o.projection_workers > 1:
             console.print(f"projection  {o.projection_workers} workers in consumer group rapport-projection")
+        console.print(f"api key     {self.api_key}  (every scope; kept in {self.data_dir / 'dev-api-key'})")
         console.print(f"logs in {self.data_dir}; Ctrl-C stops everything")
 
     def failed_child(self) -> Child | None:
@@ -122,7 +142,7 @@ def run_dev(options: DevOptions) -> int:
         if options.demo:
             from services.cli.demo import seed_demo
 
-            seed_demo(f"http://127.0.0.1:{options.experience_port}")
+            seed_demo(f"http://127.0.0.1:{options.experience_port}", system.api_key)
         while not stop.wait(0.5):
             if (dead := system.failed_child()) is not None:
                 console.print(f"[red]{dead.name} stopped unexpectedly; see {dead.log_path}[/red]")

@@ -32,8 +32,9 @@ def build_touchpoint(
     return event
 
 
-def send_http(url: str, event: dict[str, Any]) -> None:
-    response = httpx.post(f"{url}/v1/events", json=event, timeout=10)
+def send_http(url: str, event: dict[str, Any], api_key: str | None) -> None:
+    headers = {"authorization": f"Bearer {api_key}"} if api_key else {}
+    response = httpx.post(f"{url}/v1/events", json=event, headers=headers, timeout=10)
     console.print(f"{response.status_code} {response.text}")
 
 

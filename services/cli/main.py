@@ -16,11 +16,12 @@ def dev(
     data_dir: Annotated[Path, typer.Option(help="Where PostgreSQL keeps its data and the logs go.")] = Path(".rapport"),
     projection_workers: Annotated[int, typer.Option(min=1, max=4, help="Projection processes in one group.")] = 1,
     demo: Annotated[bool, typer.Option(help="Seed a B2C family and a B2B buying team.")] = False,
+    api_key: Annotated[str | None, typer.Option(help="Development key with every scope; made if absent.")] = None,
 ) -> None:
     """Run the whole system on embedded PostgreSQL and an embedded broker; Ctrl-C stops it."""
     from services.cli.dev import DevOptions, run_dev
 
-    options = DevOptions(experience_port, projection_port, kafka_port, data_dir, projection_workers, demo)
+    options = DevOptions(experience_port, projection_port, kafka_port, data_dir, projection_workers, demo, api_key)
     raise typer.Exit(run_dev(options))
 
 
@@ -35,6 +36,7 @@ def emit(
     via: Annotated[str, typer.Option(help="http (POST /v1/events) or kafka (cx.intake.v1)")] = "http",
     url: Annotated[str, typer.Option(help="Experience service base URL")] = "http://127.0.0.1:8080",
     bootstrap: Annotated[str, typer.Option(help="Kafka bootstrap servers")] = "127.0.0.1:9092",
+    api_key: Annotated[str | None, typer.Option(envvar="RAPPORT_API_KEY", help="Key with events:write")] = None,
 ) -> None:
     """Record one touchpoint, as an upstream system would."""
     from services.cli.emit import build_touchpoint, send_http, send_kafka
@@ -43,7 +45,7 @@ def emit(
     if via == "kafka":
         send_kafka(bootstrap, event)
     else:
-        send_http(url, event)
+        send_http(url, event, api_key)
 
 
 @app.command()
@@ -60,6 +62,46 @@ def tail(
     from services.cli.tail import tail_topic
 
     asyncio.run(tail_topic(bootstrap, topic, from_beginning, count, idle_exit))
+
+
+dlq_app = typer.Typer(no_args_is_help=True, help="Dead-lettered intake records.")
+app.add_typer(dlq_app, name="dlq")
+
+DataDir = Annotated[Path, typer.Option(help="Data directory of a running `rapport dev`.")]
+DatabaseUrl = Annotated[str | None, typer.Option(envvar="RAPPORT_DATABASE_URL", help="postgresql+asyncpg://…")]
+Bootstrap = Annotated[str | None, typer.Option(envvar="RAPPORT_KAFKA_BOOTSTRAP", help="Kafka bootstrap servers")]
+
+
+@app.command()
+def status(data_dir: DataDir = Path(".rapport"), database_url: DatabaseUrl = None,
+           bootstrap: Bootstrap = None) -> None:
+    """Show positions, relay backlog, projection lag per partition and dead-letter counts by reason."""
+    import asyncio
+
+    from services.cli.endpoints import resolve
+    from services.cli.status import collect, show
+
+    database_url, bootstrap = resolve(data_dir, database_url, bootstrap)
+    show(asyncio.run(collect(database_url, bootstrap)))
+
+
+@dlq_app.command("replay")
+def dlq_replay(
+    reason: Annotated[str | None, typer.Option(help="Only records dead-lettered for this reason.")] = None,
+    from_beginning: Annotated[bool, typer.Option(help="Ignore where the last replay stopped.")] = False,
+    dry_run: Annotated[bool, typer.Option(help="Only list what would be replayed.")] = False,
+    data_dir: DataDir = Path(".rapport"),
+    bootstrap: Bootstrap = None,
+) -> None:
+    """Send dead-lettered records back to cx.intake.v1 after a fix (a contract change, a linked identity)."""
+    import asyncio
+
+    from services.cli.dlq import replay
+    from services.cli.endpoints import resolve_bootstrap
+
+    bootstrap = resolve_bootstrap(data_dir, bootstrap)
+    count = asyncio.run(replay(bootstrap, reason, from_beginning, dry_run))
+    typer.echo(f"{'would replay' if dry_run else 'replayed'} {count} record(s)")
 
 
 @app.command()

@@ -17,6 +17,7 @@ import orjson
 import pytest
 from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
 
+from contracts.auth import new_key
 from services.cli.embedded import free_port
 
 pytestmark = pytest.mark.e2e
@@ -30,6 +31,18 @@ class RunningSystem:
     data_dir: Path
     process: subprocess.Popen[bytes]
     log: Path
+    api_key: str
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"authorization": f"Bearer {self.api_key}"}
+
+    def post(self, path: str, **kwargs: Any) -> httpx.Response:
+        headers = {**self.auth, **kwargs.pop("headers", {})}
+        return httpx.post(f"{self.experience}{path}", headers=headers, timeout=30, **kwargs)
+
+    def get(self, path: str, **kwargs: Any) -> httpx.Response:
+        return httpx.get(f"{self.projection}{path}", headers=self.auth, timeout=30, **kwargs)
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -39,12 +52,14 @@ class RunningSystem:
 
 def start_dev(data_dir: Path, kafka_port: int | None = None) -> RunningSystem:
     ports = [free_port(), free_port(), kafka_port or free_port()]
+    api_key = new_key()
     log = data_dir.parent / f"{data_dir.name}-dev-{uuid.uuid4().hex[:6]}.log"
     args = [sys.executable, "-m", "services.cli.main", "dev", "--data-dir", str(data_dir),
-            "--experience-port", str(ports[0]), "--projection-port", str(ports[1]), "--kafka-port", str(ports[2])]
+            "--experience-port", str(ports[0]), "--projection-port", str(ports[1]), "--kafka-port", str(ports[2]),
+            "--api-key", api_key]
     process = subprocess.Popen(args, stdout=open(log, "wb"), stderr=subprocess.STDOUT, env=os.environ.copy())
     system = RunningSystem(f"http://127.0.0.1:{ports[0]}", f"http://127.0.0.1:{ports[1]}",
-                           f"127.0.0.1:{ports[2]}", data_dir, process, log)
+                           f"127.0.0.1:{ports[2]}", data_dir, process, log, api_key)
     wait_for(lambda: "Ctrl-C stops everything" in log.read_text() or process.poll() is not None, 120,
              "rapport dev to start")
     assert process.poll() is None, log.read_text()
@@ -79,14 +94,14 @@ def touchpoint(customer: str, **data: Any) -> dict[str, Any]:
     }
 
 
-def view_of(base: str, customer: str) -> dict[str, Any] | None:
-    response = httpx.get(f"{base}/v1/customers/{customer}", timeout=5)
+def view_of(system: RunningSystem, customer: str) -> dict[str, Any] | None:
+    response = system.get(f"/v1/customers/{customer}")
     return response.json() if response.status_code == 200 else None
 
 
-def wait_for_version(base: str, customer: str, version: int, timeout: float = 30) -> dict[str, Any]:
+def wait_for_version(system: RunningSystem, customer: str, version: int, timeout: float = 30) -> dict[str, Any]:
     def ready() -> dict[str, Any] | None:
-        view = view_of(base, customer)
+        view = view_of(system, customer)
         return view if view and view["version"] >= version else None
 
     return wait_for(ready, timeout, f"{customer} at version {version}")

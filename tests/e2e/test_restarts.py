@@ -9,17 +9,27 @@ from pathlib import Path
 import httpx
 import pytest
 
+from contracts.auth import Scope, describe, new_key
 from services.cli.embedded import EmbeddedBroker, create_topics, free_port
 from services.cli.processes import Child, run_once
 from services.cli.topology import TOPICS
-from tests.e2e.conftest import start_dev, touchpoint, wait_for_version
+from tests.e2e.conftest import RunningSystem, start_dev, touchpoint, wait_for_version
 
 pytestmark = pytest.mark.e2e
 
 
-def post(base: str, events: list[dict]) -> None:
-    answer = httpx.post(f"{base}/v1/events", json=events, timeout=30,
-                        headers={"content-type": "application/cloudevents-batch+json"})
+BATCH = {"content-type": "application/cloudevents-batch+json"}
+KEY = new_key()
+AUTH = {"authorization": f"Bearer {KEY}"}
+
+
+def post(system: RunningSystem, events: list[dict]) -> None:
+    answer = system.post("/v1/events", json=events, headers=BATCH)
+    assert answer.status_code == 202, answer.text
+
+
+def post_to(base: str, events: list[dict]) -> None:
+    answer = httpx.post(f"{base}/v1/events", json=events, timeout=30, headers={**BATCH, **AUTH})
     assert answer.status_code == 202, answer.text
 
 
@@ -32,18 +42,18 @@ def test_restarting_rapport_dev_keeps_every_view_although_the_broker_starts_empt
     customers = [f"c-{uuid.uuid4().hex[:8]}" for _ in range(5)]
     first = start_dev(data_dir)
     try:
-        post(first.experience, stream(customers, 50))
-        before = {c: wait_for_version(first.projection, c, 10) for c in customers}
+        post(first, stream(customers, 50))
+        before = {c: wait_for_version(first, c, 10) for c in customers}
     finally:
         first.stop()
     second = start_dev(data_dir)
     try:
         for c in customers:  # views survive the restart as they were
-            view = httpx.get(f"{second.projection}/v1/customers/{c}").json()
+            view = second.get(f"/v1/customers/{c}").json()
             assert view["version"] == before[c]["version"] == 10
-        post(second.experience, stream(customers, 25))
+        post(second, stream(customers, 25))
         for c in customers:  # the relay re-sends what the broker forgot; nothing is applied twice
-            view = wait_for_version(second.projection, c, 15)
+            view = wait_for_version(second, c, 15)
             assert view["version"] == 15
             assert view["experience"]["touchpoints"] == 15
     finally:
@@ -65,6 +75,8 @@ async def test_a_projection_killed_mid_stream_resumes_with_exact_counts(
             "RAPPORT_EXPERIENCE_HTTP_PORT": str(ports[0]),
             "RAPPORT_PROJECTION_DATABASE_URL": database_url, "RAPPORT_PROJECTION_KAFKA_BOOTSTRAP": broker.bootstrap,
             "RAPPORT_PROJECTION_HTTP_PORT": str(ports[1]),
+            "RAPPORT_EXPERIENCE_API_KEYS": describe("test", KEY, list(Scope)),
+            "RAPPORT_PROJECTION_API_KEYS": describe("test", KEY, list(Scope)),
         }
         run_once(["-m", "services.experience", "migrate"], env, "experience migrations")
         run_once(["-m", "services.projection", "migrate"], env, "projection migrations")
@@ -80,17 +92,18 @@ async def test_a_projection_killed_mid_stream_resumes_with_exact_counts(
             child.start()
             children.append(child)
             await asyncio.to_thread(child.wait_healthy, 60)
-        base, read = f"http://127.0.0.1:{ports[0]}", f"http://127.0.0.1:{ports[1]}"
+        base = f"http://127.0.0.1:{ports[0]}"
+        read = RunningSystem(base, f"http://127.0.0.1:{ports[1]}", broker.bootstrap, tmp_path, None, tmp_path, KEY)
         customers = [f"c-{uuid.uuid4().hex[:8]}" for _ in range(40)]
         events = stream(customers, 4000)
         expected = Counter(e["data"]["customer_id"] for e in events)
         for chunk in range(0, 2000, 250):
-            await asyncio.to_thread(post, base, events[chunk : chunk + 250])
+            await asyncio.to_thread(post_to, base, events[chunk : chunk + 250])
         await asyncio.to_thread(wait_for_version, read, customers[0], 1)
         first.process.send_signal(signal.SIGKILL)  # a crash, not a polite stop
         first.process.wait()
         for chunk in range(2000, 4000, 250):
-            await asyncio.to_thread(post, base, events[chunk : chunk + 250])
+            await asyncio.to_thread(post_to, base, events[chunk : chunk + 250])
         second = projection(2)
         second.start()
         children.append(second)

@@ -2,7 +2,6 @@
 
 import uuid
 
-import httpx
 import orjson
 import pytest
 
@@ -26,9 +25,9 @@ def customer() -> str:
 
 def test_http_touchpoint_reaches_the_view_and_the_view_topic(system: RunningSystem) -> None:
     who = customer()
-    answer = httpx.post(f"{system.experience}/v1/events", json=touchpoint(who, sentiment=0.9, channel="web"))
+    answer = system.post("/v1/events", json=touchpoint(who, sentiment=0.9, channel="web"))
     assert answer.status_code == 202, answer.text
-    view = wait_for_version(system.projection, who, 1)
+    view = wait_for_version(system, who, 1)
     assert view["experience"]["positive"] == 1
     assert view["experience"]["by_channel"] == {"web": 1}
     assert view["position"] == answer.json()["position"]
@@ -41,7 +40,7 @@ def test_kafka_touchpoint_from_an_independent_client_reaches_the_view(system: Ru
     who = customer()
     event = touchpoint(who, kind="complaint", sentiment=-0.8, outcome="unresolved")
     produce(system.bootstrap, topics.INTAKE, orjson.dumps(event), key=who.encode())
-    view = wait_for_version(system.projection, who, 1)
+    view = wait_for_version(system, who, 1)
     assert view["experience"]["negative"] == 1
     assert view["recent"][0]["event_id"] == event["id"]
 
@@ -49,14 +48,14 @@ def test_kafka_touchpoint_from_an_independent_client_reaches_the_view(system: Ru
 def test_the_same_event_twice_is_stored_once(system: RunningSystem) -> None:
     who = customer()
     event = touchpoint(who, sentiment=0.5)
-    first = httpx.post(f"{system.experience}/v1/events", json=event).json()
-    again = httpx.post(f"{system.experience}/v1/events", json=event).json()
+    first = system.post("/v1/events", json=event).json()
+    again = system.post("/v1/events", json=event).json()
     assert again["accepted"] == [] and again["duplicates"] == [event["id"]]
     assert again["position"] == first["position"]
     produce(system.bootstrap, topics.INTAKE, orjson.dumps(event), key=who.encode())
     marker = touchpoint(who)  # once the marker is applied, any duplicate before it would have been too
-    httpx.post(f"{system.experience}/v1/events", json=marker)
-    view = wait_for_version(system.projection, who, 2)
+    system.post("/v1/events", json=marker)
+    view = wait_for_version(system, who, 2)
     assert view["version"] == 2
     assert view["experience"]["touchpoints"] == 2
 
@@ -65,18 +64,18 @@ def test_a_bad_batch_is_refused_whole_with_each_error_located(system: RunningSys
     who = customer()
     good, bad = touchpoint(who), touchpoint(who, sentiment=7)
     bad["data"]["channel"] = "pigeon"
-    answer = httpx.post(f"{system.experience}/v1/events", content=orjson.dumps([good, bad]),
+    answer = system.post("/v1/events", content=orjson.dumps([good, bad]),
                         headers={"content-type": "application/cloudevents-batch+json"})
     assert answer.status_code == 422
     errors = answer.json()["errors"]
     assert {(e["index"], e["path"]) for e in errors} == {(1, "data.sentiment"), (1, "data.channel")}
-    assert view_of(system.projection, who) is None  # all or nothing: the good one was not stored
+    assert view_of(system, who) is None  # all or nothing: the good one was not stored
 
 
 def test_oversized_bodies_are_refused(system: RunningSystem) -> None:
     body = orjson.dumps([touchpoint(customer(), note="x" * 1900) for _ in range(600)])
     assert len(body) > 1024 * 1024
-    answer = httpx.post(f"{system.experience}/v1/events", content=body,
+    answer = system.post("/v1/events", content=body,
                         headers={"content-type": "application/cloudevents-batch+json"})
     assert answer.status_code == 413
 
@@ -88,7 +87,7 @@ def test_poison_on_the_intake_topic_is_dead_lettered_and_the_flow_goes_on(system
     for value in poison:
         produce(system.bootstrap, topics.INTAKE, value, key=who.encode(), headers=[("origin", b"pos-7")])
     produce(system.bootstrap, topics.INTAKE, orjson.dumps(touchpoint(who)), key=who.encode())
-    view = wait_for_version(system.projection, who, 1)
+    view = wait_for_version(system, who, 1)
     assert view["version"] == 1
 
     def all_dead_lettered(records: list) -> bool:
@@ -107,16 +106,15 @@ def test_poison_on_the_intake_topic_is_dead_lettered_and_the_flow_goes_on(system
 def test_timeline_pages_newest_first(system: RunningSystem) -> None:
     who = customer()
     events = [touchpoint(who, time=f"2026-05-0{day}T12:00:00Z", kind="purchase") for day in range(1, 6)]
-    httpx.post(f"{system.experience}/v1/events", json=events,
+    system.post("/v1/events", json=events,
                headers={"content-type": "application/cloudevents-batch+json"}).raise_for_status()
-    wait_for_version(system.projection, who, 5)
-    first = httpx.get(f"{system.projection}/v1/customers/{who}/timeline", params={"limit": 3}).json()
-    second = httpx.get(f"{system.projection}/v1/customers/{who}/timeline",
-                       params={"limit": 3, "cursor": first["next_cursor"]}).json()
+    wait_for_version(system, who, 5)
+    first = system.get(f"/v1/customers/{who}/timeline", params={"limit": 3}).json()
+    second = system.get(f"/v1/customers/{who}/timeline", params={"limit": 3, "cursor": first["next_cursor"]}).json()
     times = [item["time"][:10] for item in first["items"] + second["items"]]
     assert times == ["2026-05-05", "2026-05-04", "2026-05-03", "2026-05-02", "2026-05-01"]
     assert second["next_cursor"] is None
 
 
 def test_unknown_customers_are_404(system: RunningSystem) -> None:
-    assert httpx.get(f"{system.projection}/v1/customers/{customer()}").status_code == 404
+    assert system.get(f"/v1/customers/{customer()}").status_code == 404

@@ -1,0 +1,65 @@
+"""`rapport dlq replay`: send dead-lettered intake records back through intake once the cause is fixed.
+
+Records go back byte for byte with their original key and headers (the dead-letter headers removed). Intake
+dedupes by event id, so replaying a record twice stores it once; one still invalid is dead-lettered again.
+Progress is kept as the committed offset of the consumer group `rapport-dlq-replay`, so a second run resumes.
+"""
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.structs import OffsetAndMetadata
+from rich.console import Console
+
+from contracts import topics
+
+console = Console(highlight=False, soft_wrap=True)
+REPLAY_GROUP = "rapport-dlq-replay"
+DLQ_HEADERS = {topics.DLQ_REASON, topics.DLQ_DETAIL, topics.DLQ_TOPIC, topics.DLQ_PARTITION, topics.DLQ_OFFSET}
+
+
+async def replay(bootstrap: str, reason: str | None, from_beginning: bool, dry_run: bool) -> int:
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=REPLAY_GROUP, enable_auto_commit=False)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=False, acks="all", linger_ms=5)
+    await consumer.start()
+    await producer.start()
+    replayed = 0
+    try:
+        await consumer.topics()
+        partitions = [TopicPartition(topics.INTAKE_DLQ, p)
+                      for p in sorted(consumer.partitions_for_topic(topics.INTAKE_DLQ) or [])]
+        consumer.assign(partitions)  # assigned, not subscribed: no group join needed to read and commit
+        ends = await consumer.end_offsets(partitions)
+        for tp in partitions:
+            committed = None if from_beginning else await consumer.committed(tp)
+            if committed is None:
+                await consumer.seek_to_beginning(tp)
+            else:
+                consumer.seek(tp, committed)
+        replayed = await _replay_until(consumer, producer, partitions, ends, reason, dry_run)
+    finally:
+        await producer.stop()
+        await consumer.stop()
+    return replayed
+
+
+async def _replay_until(consumer: AIOKafkaConsumer, producer: AIOKafkaProducer, partitions: list[TopicPartition],
+                        ends: dict[TopicPartition, int], reason: str | None, dry_run: bool) -> int:
+    replayed = 0
+    while any(await consumer.position(tp) < ends[tp] for tp in partitions):
+        batch = await consumer.getmany(timeout_ms=1000)
+        if not batch:
+            break
+        for tp, records in batch.items():
+            for record in records:
+                headers = list(record.headers or [])
+                why = dict(headers).get(topics.DLQ_REASON, b"").decode()
+                if reason and why != reason:
+                    continue
+                console.print(f"{'would replay' if dry_run else 'replaying'} {tp.partition}@{record.offset} ({why})")
+                if not dry_run:
+                    kept = [(k, v) for k, v in headers if k not in DLQ_HEADERS]
+                    await producer.send(topics.INTAKE, record.value, key=record.key, headers=kept)
+                replayed += 1
+            if not dry_run:
+                await producer.flush()  # only then move the replay position past these records
+                await consumer.commit({tp: OffsetAndMetadata(records[-1].offset + 1, "")})
+    return replayed
