@@ -29,7 +29,10 @@ RATING_RANGES: dict[RatingScale, tuple[float, float]] = {
 
 
 class Rating(StrictModel):
-    """A score the customer gave: NPS 0-10, CSAT 1-5 or stars 1-5."""
+    """A score the customer gave: NPS 0-10, CSAT 1-5 or stars 1-5.
+
+    Without a sentiment, the views map it onto -1..1: NPS as (value - 5) / 5, CSAT and stars as (value - 3) / 2.
+    """
 
     scale: RatingScale
     value: float

@@ -16,11 +16,17 @@ class ViewModel(BaseModel):
 
 
 class PreferenceEntry(ViewModel):
+    """The preference in force: stated beats observed, the latest of each wins. Readers drop it once
+    `expires_at` has passed and use `fallback` (the observed candidate behind a stated one) instead."""
+
     value: Any
     source: PreferenceSource
     at: datetime = Field(description="When the preference was stated or observed.")
     event_id: str = Field(description="The event it came from.")
     expires_at: datetime | None = Field(default=None, description="After this the preference lapses.")
+    fallback: "PreferenceEntry | None" = Field(
+        default=None, description="The observed candidate behind a stated one: in force once the stated one lapses."
+    )
 
 
 class ConsentDecision(ViewModel):
@@ -41,7 +47,13 @@ class ConsentSummary(ViewModel):
 
 
 class RiskReason(ViewModel):
-    """Why a customer is at risk, with the events behind it so anyone can look."""
+    """Why a customer is at risk, with the events behind it so anyone can look.
+
+    unresolved_issue: a complaint or support case (outcome unresolved, pending or escalated) with no later
+    resolved one of the same attributes.case_id (or, without a case id, no later resolved one at all).
+    negative_run: the latest 3 touchpoints with a sentiment or rating were all negative.
+    falling_score: with 4 or more such touchpoints, `recent_score` is 30 or more points below `score`.
+    """
 
     code: str = Field(description="unresolved_issue, negative_run or falling_score")
     message: str
@@ -59,7 +71,20 @@ class Loyalty(ViewModel):
     purchases: int = 0
 
 
+class OpenIssue(ViewModel):
+    """A complaint or support case still unresolved, pending or escalated, with no later resolution."""
+
+    customer_id: str
+    event_id: str
+    kind: str
+    time: datetime
+    case_id: str | None = Field(default=None, description="attributes.case_id of the issue, when it had one.")
+
+
 class ExperienceSummary(ViewModel):
+    """How the customer's experiences felt. Without a sentiment, a rating stands in: NPS 0-10 as (v-5)/5,
+    CSAT and stars 1-5 as (v-3)/2; above 0.2 is positive, below -0.2 negative, else (or neither) neutral."""
+
     touchpoints: int = 0
     positive: int = 0
     negative: int = 0
@@ -68,8 +93,12 @@ class ExperienceSummary(ViewModel):
     first_touch_at: datetime | None = None
     last_touch_at: datetime | None = None
     score: float = Field(default=0.0, ge=-100, le=100, description="Negativity-weighted, decaying; -100..100.")
+    recent_score: float = Field(
+        default=0.0, ge=-100, le=100, description="The same score with a short memory (half-life 14 days)."
+    )
     at_risk: bool = False
     risk_reasons: list[RiskReason] = Field(default_factory=list)
+    open_issues: list[OpenIssue] = Field(default_factory=list, description="Newest first.")
 
 
 class RecentTouchpoint(ViewModel):
@@ -79,6 +108,9 @@ class RecentTouchpoint(ViewModel):
     kind: str
     sentiment: float | None = None
     feeling: Feeling = Feeling.NEUTRAL
+    emotion: str | None = None
+    outcome: Outcome | None = None
+    customer_id: str | None = Field(default=None, description="Whose touchpoint, in an account view.")
 
 
 class CustomerView(ViewModel):
@@ -127,17 +159,13 @@ class AccountMember(ViewModel):
     preferences: dict[str, PreferenceEntry] = Field(default_factory=dict)
 
 
-class OpenIssue(ViewModel):
-    customer_id: str
-    event_id: str
-    kind: str
-    time: datetime
-
-
 class AccountHealth(ViewModel):
     score: float = Field(default=0.0, ge=-100, le=100, description="Members' scores, decision makers weighted up.")
     at_risk: bool = False
     open_issues: list[OpenIssue] = Field(default_factory=list)
+    risk_reasons: list[RiskReason] = Field(
+        default_factory=list, description="decision_maker_at_risk, team_at_risk or low_health."
+    )
 
 
 class AccountView(ViewModel):

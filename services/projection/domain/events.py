@@ -11,6 +11,9 @@ _MICROSECOND = timedelta(microseconds=1)
 
 TOUCHPOINT_RECORDED = "cx.touchpoint.recorded.v1"
 PREFERENCE_STATED = "cx.preference.stated.v1"
+CONSENT_CHANGED = "cx.consent.changed.v1"
+ACCOUNT_MEMBERSHIP_CHANGED = "cx.account.membership.changed.v1"
+CUSTOMER_ERASED = "cx.customer.erased.v1"
 
 
 class UndecodableEventError(ValueError):
@@ -38,6 +41,16 @@ def to_micros(moment: datetime) -> int:
 
 def from_micros(micros: int) -> datetime:
     return _UNIX_EPOCH + timedelta(microseconds=micros)
+
+
+def parse_micros(value: Any) -> int | None:
+    """An RFC 3339 string from an event's data as microseconds, or None when absent or unreadable."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return to_micros(datetime.fromisoformat(value))
+    except ValueError:
+        return None
 
 
 def iso(micros: int) -> str:

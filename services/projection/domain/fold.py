@@ -3,9 +3,16 @@
 from dataclasses import dataclass, field
 from typing import Any
 
-from services.projection.domain import scoring
-from services.projection.domain.events import PREFERENCE_STATED, TOUCHPOINT_RECORDED, StoredEvent, iso
-from services.projection.domain.state import CustomerState, PreferenceState, RecentState
+from services.projection.domain.events import (
+    ACCOUNT_MEMBERSHIP_CHANGED,
+    CONSENT_CHANGED,
+    PREFERENCE_STATED,
+    TOUCHPOINT_RECORDED,
+    StoredEvent,
+    parse_micros,
+)
+from services.projection.domain.state import CustomerState, DecisionState, PreferenceState
+from services.projection.domain.touchpoints import fold_touchpoint
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,12 +22,20 @@ class FoldRules:
     recent_limit: int = 10
     negativity_bias: float = 4.0
     half_life_days: float = 90.0
+    negative_run: int = 3  # this many latest scored touchpoints all negative: at risk
+    falling_half_life_days: float = 14.0  # the short memory the falling-score signal compares with the long one
+    falling_drop: float = 30.0  # points the short score must be below the long one
+    falling_min_scored: int = 4  # fewer scored touchpoints say too little to call a trend
+    contract_limit: int = 5
+    issue_limit: int = 10
+    case_limit: int = 32
 
 
 @dataclass(slots=True)
 class FoldResult:
     applied: int = 0
     timeline: list[dict[str, Any]] = field(default_factory=list)  # contracts.TimelineEntry documents
+    accounts_changed: set[str] = field(default_factory=set)  # accounts whose membership of this customer changed
 
 
 def fold(state: CustomerState, events: list[StoredEvent], rules: FoldRules) -> FoldResult:
@@ -45,93 +60,55 @@ def _apply(state: CustomerState, event: StoredEvent, rules: FoldRules, result: F
     state.sequence = event.sequence
     if state.updated_us is None or event.time_us > state.updated_us:
         state.updated_us = event.time_us
-    if event.type == TOUCHPOINT_RECORDED:
+    kind = event.type
+    if kind == TOUCHPOINT_RECORDED:
         result.timeline.append(fold_touchpoint(state, event, rules))
-    elif event.type == PREFERENCE_STATED:
+    elif kind == PREFERENCE_STATED:
         fold_preferences(state, event)
-    # Other types still advance version and position: the view has seen them, they just change nothing yet.
+    elif kind == CONSENT_CHANGED:
+        fold_consent(state, event)
+    elif kind == ACCOUNT_MEMBERSHIP_CHANGED:
+        if fold_membership(state, event):
+            result.accounts_changed.add(str(event.data["account_id"]))
+    # Other types (identities) still advance version and position: the view has seen them, they change nothing.
     result.applied += 1
 
 
 def fold_preferences(state: CustomerState, event: StoredEvent) -> None:
+    """Keep the latest stated and the latest observed value per name; which one shows is decided on render."""
     data = event.data
     stated = data.get("source", "stated") == "stated"
+    kept = state.stated if stated else state.observed
+    expires_us = parse_micros(data.get("expires_at"))
     for name, value in (data.get("preferences") or {}).items():
-        candidate = PreferenceState(value=value, stated=stated, at_us=event.time_us, event_id=event.event_id)
-        current = state.preferences.get(name)
+        candidate = PreferenceState(value, stated, event.time_us, event.event_id, expires_us)
+        current = kept.get(name)
         if current is None or candidate.rank() > current.rank():
-            state.preferences[name] = candidate
+            kept[name] = candidate
 
 
-def fold_touchpoint(state: CustomerState, event: StoredEvent, rules: FoldRules) -> dict[str, Any]:
-    """Count the touchpoint, fold it into the score and recent list; return its timeline entry."""
+def consent_key(purpose: str, channel: str | None) -> str:
+    return purpose if channel is None else f"{purpose}/{channel}"
+
+
+def fold_consent(state: CustomerState, event: StoredEvent) -> None:
     data = event.data
-    channel = str(data.get("channel", "other"))
-    sentiment = scoring.touchpoint_sentiment(data)
-    feeling = scoring.feeling(sentiment)
-    _count(state, event, channel, feeling)
-    _follow_account(state, event, data.get("account_id"))
-    if sentiment is not None:
-        _score(state, event.time_us, sentiment, rules)
-    kind = str(data.get("kind", "other"))
-    entry = RecentState(event.event_id, event.time_us, event.position, channel, kind, sentiment, feeling)
-    _remember_recent(state, entry, rules.recent_limit)
-    return {
-        "event_id": event.event_id, "position": event.position, "time": iso(event.time_us),
-        "channel": channel, "kind": entry.kind, "sentiment": sentiment, "feeling": feeling,
-        "emotion": data.get("emotion"), "outcome": data.get("outcome"), "rating": data.get("rating"),
-        "handled_by": data.get("handled_by"), "note": data.get("note"),
-    }  # fmt: skip
+    key = consent_key(str(data.get("purpose")), data.get("channel"))
+    candidate = DecisionState(event.time_us, event.event_id, bool(data.get("granted")), position=event.position)
+    current = state.consent.get(key)
+    if current is None or candidate.rank() > current.rank():
+        state.consent[key] = candidate
 
 
-def _count(state: CustomerState, event: StoredEvent, channel: str, feeling: str) -> None:
-    state.touchpoints += 1
-    if feeling == "positive":
-        state.positive += 1
-    elif feeling == "negative":
-        state.negative += 1
-    else:
-        state.neutral += 1
-    state.by_channel[channel] = state.by_channel.get(channel, 0) + 1
-    if state.first_touch_us is None or event.time_us < state.first_touch_us:
-        state.first_touch_us = event.time_us
-    if state.last_touch_us is None or event.time_us > state.last_touch_us:
-        state.last_touch_us = event.time_us
-
-
-def _follow_account(state: CustomerState, event: StoredEvent, account_id: Any) -> None:
-    # The latest touchpoint naming an account wins, by (time, position): late events cannot flip it back.
-    if not account_id:
-        return
-    rank = (event.time_us, event.position)
-    if state.account_rank is None or rank > state.account_rank:
-        state.account_id = str(account_id)
-        state.account_rank = rank
-
-
-def _score(state: CustomerState, time_us: int, sentiment: float, rules: FoldRules) -> None:
-    if state.score_ref_us is None:
-        state.score_ref_us = time_us
-    elif time_us > state.score_ref_us:
-        factor = scoring.decay(state.score_ref_us, time_us, rules.half_life_days)
-        state.weighted_sentiment *= factor
-        state.weight_total *= factor
-        state.score_ref_us = time_us
-    weight = scoring.bias(sentiment, rules.negativity_bias) * scoring.decay(
-        time_us, state.score_ref_us, rules.half_life_days
+def fold_membership(state: CustomerState, event: StoredEvent) -> bool:
+    """Record the latest membership decision per account; True when it changed what the state holds."""
+    data = event.data
+    account_id = str(data.get("account_id"))
+    candidate = DecisionState(
+        event.time_us, event.event_id, bool(data.get("member")), str(data.get("role", "other")), event.position
     )
-    state.weighted_sentiment += weight * sentiment
-    state.weight_total += weight
-
-
-def _remember_recent(state: CustomerState, entry: RecentState, limit: int) -> None:
-    # Top `limit` by (time, position): a set's top-k is the same whatever order its members arrived in.
-    recent = state.recent
-    key = (entry.time_us, entry.position)
-    if len(recent) >= limit and key < (recent[-1].time_us, recent[-1].position):
-        return
-    index = 0
-    while index < len(recent) and (recent[index].time_us, recent[index].position) > key:
-        index += 1
-    recent.insert(index, entry)
-    del recent[limit:]
+    current = state.accounts.get(account_id)
+    if current is None or candidate.rank() > current.rank():
+        state.accounts[account_id] = candidate
+        return True
+    return False

@@ -10,10 +10,25 @@ class PreferenceState:
     stated: bool
     at_us: int
     event_id: str
+    expires_us: int | None = None
 
-    def rank(self) -> tuple[bool, int, str]:
-        # Stated beats observed, then the latest, then the event id breaks ties: a max, so order is moot.
-        return (self.stated, self.at_us, self.event_id)
+    def rank(self) -> tuple[int, str]:
+        # The latest wins, the event id breaks ties: a max, so arrival order is moot.
+        return (self.at_us, self.event_id)
+
+
+@dataclass(slots=True)
+class DecisionState:
+    """The latest word on something (a consent, an account membership): max by (time, event id)."""
+
+    at_us: int
+    event_id: str
+    granted: bool
+    role: str | None = None
+    position: int = 0
+
+    def rank(self) -> tuple[int, str]:
+        return (self.at_us, self.event_id)
 
 
 @dataclass(slots=True)
@@ -25,11 +40,35 @@ class RecentState:
     kind: str
     sentiment: float | None
     feeling: str
+    emotion: str | None = None
+    outcome: str | None = None
+    account_id: str | None = None
+
+
+@dataclass(slots=True)
+class CaseState:
+    """One support case or complaint thread (attributes.case_id): open while its latest opening is after its
+    latest resolution."""
+
+    open_us: int | None = None
+    open_event_id: str | None = None
+    open_kind: str = "complaint"
+    resolved_us: int | None = None
+
+    def last_us(self) -> int:
+        return max(self.open_us or 0, self.resolved_us or 0)
+
+
+@dataclass(slots=True)
+class ChannelUse:
+    count: int
+    last_us: int
+    event_id: str
 
 
 @dataclass(slots=True)
 class CustomerState:
-    """Everything needed to keep folding one customer's events and to render their view."""
+    """Everything needed to keep folding one customer's events and to render their view; bounded in size."""
 
     customer_id: str
     version: int = 0
@@ -38,30 +77,79 @@ class CustomerState:
     updated_us: int | None = None
     account_id: str | None = None
     account_rank: tuple[int, int] | None = None  # (time_us, position) of the touchpoint that named it
-    preferences: dict[str, PreferenceState] = field(default_factory=dict)
+    stated: dict[str, PreferenceState] = field(default_factory=dict)  # the latest stated, per name
+    observed: dict[str, PreferenceState] = field(default_factory=dict)  # the latest observed, per name
+    consent: dict[str, DecisionState] = field(default_factory=dict)  # 'purpose' or 'purpose/channel'
+    accounts: dict[str, DecisionState] = field(default_factory=dict)  # account id -> latest membership decision
     touchpoints: int = 0
     positive: int = 0
     negative: int = 0
     neutral: int = 0
+    purchases: int = 0
     by_channel: dict[str, int] = field(default_factory=dict)
+    channel_use: dict[str, ChannelUse] = field(default_factory=dict)  # inbound use, for the observed channel
     first_touch_us: int | None = None
     last_touch_us: int | None = None
+    day_base: int | None = None  # UTC day number of bit 0 of day_bits
+    day_bits: int = 0  # one bit per UTC day with a touchpoint: distinct days in a few hundred bytes
     recent: list[RecentState] = field(default_factory=list)  # newest first by (time_us, position)
+    scored_recent: list[RecentState] = field(default_factory=list)  # the latest scored touchpoints, newest first
+    contracts: list[RecentState] = field(default_factory=list)  # latest contract-related touchpoints
+    cases: dict[str, CaseState] = field(default_factory=dict)
+    loose_issues: list[RecentState] = field(default_factory=list)  # open issues without a case id, newest first
+    resolved_us: int | None = None  # the latest resolved complaint or support case
     # Score sums decayed to `score_ref_us` (the latest scored touchpoint): P = sum(w*d*s), W = sum(w*d).
     # Moving the reference rescales both sums by the same factor, so P/W never depends on arrival order, and
-    # unlike a fixed epoch nothing overflows however far apart the events are.
+    # unlike a fixed epoch nothing overflows however far apart the events are. The short pair uses a shorter
+    # half-life: recent feelings, for the falling-score signal.
     score_ref_us: int | None = None
+    scored: int = 0
     weighted_sentiment: float = 0.0
     weight_total: float = 0.0
+    short_weighted_sentiment: float = 0.0
+    short_weight_total: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        document = asdict(self)
+        document["day_bits"] = format(self.day_bits, "x")  # beyond 64 bits: JSON numbers would not do
+        return document
 
     @classmethod
     def from_json(cls, document: dict[str, Any]) -> "CustomerState":
         fields = dict(document)
-        fields["preferences"] = {k: PreferenceState(**v) for k, v in fields.get("preferences", {}).items()}
-        fields["recent"] = [RecentState(**item) for item in fields.get("recent", [])]
+        if "preferences" in fields:  # fold state written before stated and observed were kept apart
+            old = {k: PreferenceState(**v) for k, v in fields.pop("preferences").items()}
+            fields["stated"] = {k: p for k, p in old.items() if p.stated}
+            fields["observed"] = {k: p for k, p in old.items() if not p.stated}
+        for name in ("stated", "observed"):
+            fields[name] = {k: _pref(v) for k, v in fields.get(name, {}).items()}
+        for name in ("consent", "accounts"):
+            fields[name] = {k: _decision(v) for k, v in fields.get(name, {}).items()}
+        for name in ("recent", "scored_recent", "contracts", "loose_issues"):
+            fields[name] = [RecentState(**item) for item in fields.get(name, [])]
+        fields["cases"] = {k: CaseState(**v) for k, v in fields.get("cases", {}).items()}
+        fields["channel_use"] = {k: ChannelUse(**v) for k, v in fields.get("channel_use", {}).items()}
+        fields["day_bits"] = int(fields.get("day_bits") or "0", 16)
         rank = fields.get("account_rank")
         fields["account_rank"] = tuple(rank) if rank is not None else None
         return cls(**fields)
+
+
+def keep_latest(kept: list[RecentState], entry: RecentState, limit: int) -> None:
+    """Keep the top `limit` by (time, position), newest first: a set's top-k is the same in any arrival order."""
+    key = (entry.time_us, entry.position)
+    if len(kept) >= limit and key < (kept[-1].time_us, kept[-1].position):
+        return
+    index = 0
+    while index < len(kept) and (kept[index].time_us, kept[index].position) > key:
+        index += 1
+    kept.insert(index, entry)
+    del kept[limit:]
+
+
+def _pref(value: Any) -> PreferenceState:
+    return value if isinstance(value, PreferenceState) else PreferenceState(**value)
+
+
+def _decision(value: Any) -> DecisionState:
+    return value if isinstance(value, DecisionState) else DecisionState(**value)
