@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from services.experience.adapters.event_store import PostgresEventStore
 from services.experience.adapters.kafka import KafkaRecordProducer
+from services.experience.domain.identities import IdentityHasher
 from services.experience.entrypoints.http import Limits, create_api
 from services.experience.entrypoints.kafka_intake import subscribe_intake
 from services.experience.handlers.intake import IntakeHandler
@@ -50,9 +51,9 @@ def create_app(settings: ExperienceSettings) -> FastAPI:
         poll_interval_s=settings.relay_poll_interval_s,
     )
     # Appends wake the relay at once; its poll interval is only the fallback.
-    recorder = EventRecorder(store, on_appended=relay.wake.set)
+    recorder = EventRecorder(store, IdentityHasher(settings.identity_key()), on_appended=relay.wake.set)
     broker = KafkaBroker(settings.kafka_bootstrap, enable_idempotence=settings.kafka_idempotence)
-    intake = IntakeHandler(recorder, producer, settings.intake_dlq_topic)
+    intake = IntakeHandler(recorder, producer, settings.intake_dlq_topic, allow_erasure=settings.intake_accepts_erasure)
     subscribe_intake(
         broker,
         intake,

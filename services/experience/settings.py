@@ -2,10 +2,13 @@
 
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from contracts import topics
+
+_MIN_KEY_LENGTH = 32
+_DEVELOPMENT_IDENTITY_KEY = b"rapport-development-identity-hash-key-not-secret"
 
 
 class ExperienceSettings(BaseSettings):
@@ -31,9 +34,27 @@ class ExperienceSettings(BaseSettings):
     intake_dlq_topic: str = topics.INTAKE_DLQ
     events_topic: str = topics.EVENTS
     database_pool_size: int = Field(default=10, gt=0)
+    # The secret of the keyed hash identities are stored as. Changing it orphans every identity link.
+    identity_hash_key: SecretStr | None = None
+    # cx.intake.v1 is open to any producer; turn this off to accept erasures only through the HTTP API.
+    intake_accepts_erasure: bool = True
 
     @model_validator(mode="after")
     def _safe_in_production(self) -> "ExperienceSettings":
-        if self.environment == "production" and not self.kafka_idempotence:
+        if self.environment != "production":
+            return self
+        if not self.kafka_idempotence:
             raise ValueError("production needs RAPPORT_EXPERIENCE_KAFKA_IDEMPOTENCE=true (real Kafka supports it)")
+        key = self.identity_hash_key
+        if key is None or len(key.get_secret_value()) < _MIN_KEY_LENGTH:
+            raise ValueError(
+                f"production needs RAPPORT_EXPERIENCE_IDENTITY_HASH_KEY: a secret of at least {_MIN_KEY_LENGTH} "
+                "characters (e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`), kept for good"
+            )
         return self
+
+    def identity_key(self) -> bytes:
+        """The identity hash key; in development a fixed one, so links survive restarts of `rapport dev`."""
+        if self.identity_hash_key is None:
+            return _DEVELOPMENT_IDENTITY_KEY
+        return self.identity_hash_key.get_secret_value().encode()

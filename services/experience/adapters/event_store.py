@@ -1,6 +1,7 @@
 """PostgresEventStore: the append-only event table, set-based appends, the relay's reads and checkpoints."""
 
 import asyncio
+from collections import Counter
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any
@@ -12,7 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.experience.adapters import sql
 from services.experience.adapters.ports import Checkpoint, EventStore, EventStoreUnavailableError, StoredEvent
-from services.experience.domain.append import AppendResult, NewEvent, Numbered, batch_position, plan_append
+from services.experience.domain.admission import Known, LinkChange, plan_append
+from services.experience.domain.append import AppendResult, Erasure, NewEvent, Numbered, batch_position
+from services.experience.domain.identities import IdentityKey
 
 
 @contextmanager
@@ -28,7 +31,7 @@ def _row(index: int, numbered: Numbered) -> dict[str, Any]:
     return {
         "ord": index,
         "event_id": event.event_id,
-        "customer_id": event.customer_id,
+        "customer_id": numbered.customer_id,
         "sequence": numbered.sequence,
         "type": event.type,
         "source": event.source,
@@ -37,37 +40,65 @@ def _row(index: int, numbered: Numbered) -> dict[str, Any]:
     }
 
 
+def _json(rows: list[dict[str, Any]]) -> str:
+    return orjson.dumps(rows).decode()
+
+
 class PostgresEventStore(EventStore):
     def __init__(self, engine: AsyncEngine, leadership_retry_s: float = 1.0) -> None:
         self._engine = engine
         self._leadership_retry_s = leadership_retry_s
 
-    async def append(self, events: Sequence[NewEvent]) -> AppendResult:
+    async def append(self, events: Sequence[NewEvent], *, all_or_nothing: bool = True) -> AppendResult:
         if not events:
             return AppendResult(accepted=[], duplicates=[], position=0)
         with _unavailable_on_connection_errors():
             async with self._engine.begin() as conn:
-                return await self._append(conn, events)
+                return await self._append(conn, events, all_or_nothing)
 
-    async def _append(self, conn: AsyncConnection, events: Sequence[NewEvent]) -> AppendResult:
+    async def _append(self, conn: AsyncConnection, events: Sequence[NewEvent], all_or_nothing: bool) -> AppendResult:
         # Appends take turns: positions come from an identity sequence, and without this lock a transaction
         # holding position 7 could commit after one holding 8 became visible; a reader past 8 would skip 7
         # forever. Serialized, positions become visible in commit order, so `position > checkpoint` is safe.
+        # The same turn makes links and erasures read below stay true until this batch commits.
         await conn.execute(sql.APPEND_LOCK)
-        ids = [e.event_id for e in events]
-        customers = list({e.customer_id: None for e in events})
-        stored: dict[str, int] = dict((await conn.execute(sql.STORED_POSITIONS, {"ids": ids})).all())
-        last: dict[str, int | None] = dict((await conn.execute(sql.LAST_SEQUENCES, {"customers": customers})).all())
-        plan = plan_append(events, stored, {c: s for c, s in last.items() if s is not None})
+        known = await self._known(conn, events)
+        plan = plan_append(events, known)
+        if plan.refusals and all_or_nothing:
+            return AppendResult(accepted=[], duplicates=[], position=0, refusals=plan.refusals)
         new_positions: dict[str, int] = {}
         if plan.new:
-            rows = orjson.dumps([_row(i, n) for i, n in enumerate(plan.new)]).decode()
+            rows = _json([_row(i, n) for i, n in enumerate(plan.new)])
             new_positions = dict((await conn.execute(sql.INSERT_EVENTS, {"rows": rows})).all())
+        await _save_links(conn, plan.links)
+        erasures = await _erase(conn, plan.erasures) if plan.erasures else []
         return AppendResult(
             accepted=[n.event.event_id for n in plan.new],
             duplicates=plan.duplicates,
-            position=batch_position(events, stored, new_positions),
+            position=batch_position([*new_positions, *plan.duplicates], known.stored_ids, new_positions),
+            refusals=plan.refusals,
+            erasures=erasures,
         )
+
+    async def _known(self, conn: AsyncConnection, events: Sequence[NewEvent]) -> Known:
+        """Everything the batch's decision needs, in at most three set-based reads (two without identities)."""
+        ids = [e.event_id for e in events]
+        stored: dict[str, int] = dict((await conn.execute(sql.STORED_POSITIONS, {"ids": ids})).all())
+        links: dict[IdentityKey, str] = {}
+        hashes = list({e.identity.value_hash for e in events if e.identity is not None})
+        if hashes:
+            found = await conn.execute(sql.LINKS, {"hashes": hashes})
+            links = {IdentityKey(kind, value_hash): customer for kind, value_hash, customer in found}
+        named = {e.customer_id: None for e in events if e.customer_id is not None}
+        customers = list({**named, **dict.fromkeys(links.values())})
+        last: dict[str, int] = {}
+        erased: set[str] = set()
+        for customer, sequence, is_erased in await conn.execute(sql.CUSTOMERS, {"customers": customers}):
+            if sequence is not None:
+                last[customer] = sequence
+            if is_erased:
+                erased.add(customer)
+        return Known(stored_ids=stored, links=links, last_sequences=last, erased=erased)
 
     async def read_from(self, position: int, limit: int) -> list[StoredEvent]:
         with _unavailable_on_connection_errors():
@@ -97,6 +128,30 @@ class PostgresEventStore(EventStore):
             yield _PostgresCheckpoint(conn, name)
         finally:
             await _release(conn, name)
+
+
+async def _save_links(conn: AsyncConnection, links: dict[IdentityKey, LinkChange]) -> None:
+    """Apply the batch's last word on each link it touched; each link remembers the event that made it."""
+    kept = [
+        {**k.as_stored(), "customer_id": c.customer_id, "event_id": c.event_id}
+        for k, c in links.items()
+        if c.customer_id
+    ]
+    gone = [k.as_stored() for k, c in links.items() if c.customer_id is None]
+    if kept:
+        await conn.execute(sql.SET_LINKS, {"rows": _json(kept)})
+    if gone:
+        await conn.execute(sql.REMOVE_LINKS, {"rows": _json(gone)})
+
+
+async def _erase(conn: AsyncConnection, erasures: dict[str, str]) -> list[Erasure]:
+    """Redact the erased customers' stored events, forget their links, and remember they were erased."""
+    customers = list(erasures)
+    await conn.execute(sql.REDACTION_ON)
+    redacted = Counter((await conn.execute(sql.REDACT_EVENTS, {"customers": customers})).scalars())
+    removed = Counter((await conn.execute(sql.FORGET_LINKS, {"customers": customers})).scalars())
+    await conn.execute(sql.RECORD_ERASED, {"customers": customers, "event_ids": list(erasures.values())})
+    return [Erasure(c, redacted[c], removed[c]) for c in customers]
 
 
 async def _release(conn: AsyncConnection, name: str) -> None:

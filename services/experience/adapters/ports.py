@@ -38,7 +38,12 @@ class EventStore(ABC):
     """Append-only store of accepted events with a global, commit-ordered position."""
 
     @abstractmethod
-    async def append(self, events: Sequence[NewEvent]) -> AppendResult: ...
+    async def append(self, events: Sequence[NewEvent], *, all_or_nothing: bool = True) -> AppendResult:
+        """Decide and store a batch in one transaction (see domain.admission): links and erasures included.
+
+        All or nothing: any refusal stores nothing and the result lists the refusals. Otherwise the refused
+        events are left out and the rest is stored.
+        """
 
     @abstractmethod
     async def read_from(self, position: int, limit: int) -> list[StoredEvent]:

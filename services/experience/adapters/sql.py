@@ -10,10 +10,41 @@ APPEND_LOCK = text(f"SELECT pg_advisory_xact_lock({APPEND_LOCK_KEY})")
 
 STORED_POSITIONS = text("SELECT event_id, position FROM events WHERE event_id = ANY(CAST(:ids AS text[]))")
 
-# max() per customer walks the (customer_id, sequence) unique index backwards: one index probe each.
-LAST_SEQUENCES = text(
-    "SELECT c.customer_id, (SELECT max(e.sequence) FROM events e WHERE e.customer_id = c.customer_id) "
+# max() per customer walks the (customer_id, sequence) unique index backwards: one index probe each. Whether the
+# customer was erased rides along in the same statement, so the common batch pays no extra round trip for it.
+CUSTOMERS = text(
+    "SELECT c.customer_id, (SELECT max(e.sequence) FROM events e WHERE e.customer_id = c.customer_id), "
+    "EXISTS (SELECT 1 FROM erased_customers x WHERE x.customer_id = c.customer_id) "
     "FROM unnest(CAST(:customers AS text[])) AS c(customer_id)"
+)
+
+# One lookup for every identity a batch names (the hash includes the kind, so it alone is selective).
+LINKS = text("SELECT kind, value_hash, customer_id FROM identity_links WHERE value_hash = ANY(CAST(:hashes AS text[]))")
+SET_LINKS = text(
+    "INSERT INTO identity_links (kind, value_hash, customer_id, event_id) "
+    "SELECT r.kind, r.value_hash, r.customer_id, r.event_id "
+    "FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(kind text, value_hash text, customer_id text, event_id text) "
+    "ON CONFLICT (kind, value_hash) DO UPDATE SET customer_id = EXCLUDED.customer_id, event_id = EXCLUDED.event_id"
+)
+REMOVE_LINKS = text(
+    "DELETE FROM identity_links l USING jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(kind text, value_hash text) "
+    "WHERE l.kind = r.kind AND l.value_hash = r.value_hash"
+)
+
+# Erasure, in the transaction that stores the erasure event. The trigger on `events` lets this UPDATE through
+# only with the transaction-local switch on and only as exactly `rapport_redacted()` (see migration 0002).
+REDACTION_ON = text("SELECT set_config('rapport.redaction', 'on', true)")
+REDACT_EVENTS = text(
+    "UPDATE events SET envelope = rapport_redacted(envelope, type) "
+    "WHERE customer_id = ANY(CAST(:customers AS text[])) AND envelope <> rapport_redacted(envelope, type) "
+    "RETURNING customer_id"
+)
+FORGET_LINKS = text(
+    "DELETE FROM identity_links WHERE customer_id = ANY(CAST(:customers AS text[])) RETURNING customer_id"
+)
+RECORD_ERASED = text(
+    "INSERT INTO erased_customers (customer_id, event_id) "
+    "SELECT * FROM unnest(CAST(:customers AS text[]), CAST(:event_ids AS text[])) ON CONFLICT DO NOTHING"
 )
 
 # ORDER BY ord hands out positions in batch order, so a customer's sequence and position rise together.

@@ -1,66 +1,74 @@
-"""What appending a batch decides: which events are new, which are duplicates, and each new one's sequence."""
+"""What appending a batch decides: which events are new, which are duplicates, and each new one's sequence.
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+The deciding itself (identities, erasure) lives in `admission`; this module holds the shapes it works on.
+"""
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
+from services.experience.domain.identities import IdentityKey
 
 
 @dataclass(frozen=True, slots=True)
 class NewEvent:
-    """A validated event on its way into the store; `envelope` is the CloudEvent as JSON-ready data."""
+    """A validated event on its way into the store; `envelope` is the CloudEvent as JSON-ready data.
+
+    `customer_id` is None only for a touchpoint that names its customer by `identity`; the append resolves it.
+    `identity` is the hashed identity a link/unlink is about, or the one a touchpoint names.
+    """
 
     event_id: str
-    customer_id: str
+    customer_id: str | None
     type: str
     source: str
     occurred_at: datetime
     envelope: Mapping[str, Any]
+    identity: IdentityKey | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Numbered:
-    """A new event with its 1-based place among its customer's events."""
+    """A new event, its customer resolved, with its 1-based place among its customer's events."""
 
     event: NewEvent
+    customer_id: str
     sequence: int
 
 
 @dataclass(frozen=True, slots=True)
-class AppendPlan:
-    new: list[Numbered]
-    duplicates: list[str]  # in batch order; an id repeated inside the batch counts once as new
+class Refusal:
+    """Why one event of a batch cannot be stored; `reason` is the dead-letter reason, `path` the field."""
+
+    index: int
+    path: str
+    reason: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Erasure:
+    """What erasing one customer did: how many stored events lost personal fields, how many links went."""
+
+    customer_id: str
+    redacted_events: int
+    identities_removed: int
 
 
 @dataclass(frozen=True, slots=True)
 class AppendResult:
-    """What the caller is told: ids stored now, ids already known, and the highest position of the batch."""
+    """What the caller is told: ids stored now, ids already known, the highest position of the batch,
+    the events refused (nothing was stored if the append was all or nothing) and the erasures done."""
 
     accepted: list[str]
     duplicates: list[str]
     position: int
+    refusals: list[Refusal] = field(default_factory=list)
+    erasures: list[Erasure] = field(default_factory=list)
 
 
-def plan_append(
-    batch: Sequence[NewEvent], stored_ids: Mapping[str, int], last_sequences: Mapping[str, int]
-) -> AppendPlan:
-    """Number the events not stored yet, per customer, continuing after each customer's last sequence."""
-    seen: set[str] = set()
-    next_sequence = dict(last_sequences)
-    new: list[Numbered] = []
-    duplicates: list[str] = []
-    for event in batch:
-        if event.event_id in stored_ids or event.event_id in seen:
-            duplicates.append(event.event_id)
-            continue
-        seen.add(event.event_id)
-        sequence = next_sequence.get(event.customer_id, 0) + 1
-        next_sequence[event.customer_id] = sequence
-        new.append(Numbered(event, sequence))
-    return AppendPlan(new=new, duplicates=duplicates)
-
-
-def batch_position(batch: Sequence[NewEvent], stored_ids: Mapping[str, int], new_positions: Mapping[str, int]) -> int:
+def batch_position(event_ids: Iterable[str], stored_ids: Mapping[str, int], new_positions: Mapping[str, int]) -> int:
     """The highest position among the batch's events, counting duplicates at the position they already hold."""
-    positions = (new_positions.get(e.event_id) or stored_ids.get(e.event_id) or 0 for e in batch)
+    positions = (new_positions.get(e) or stored_ids.get(e) or 0 for e in event_ids)
     return max(positions, default=0)

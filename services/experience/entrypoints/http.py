@@ -1,8 +1,9 @@
-"""The HTTP API of the write side: `POST /v1/events`, plus liveness and readiness probes."""
+"""The HTTP API of the write side: `POST /v1/events`, `DELETE /v1/customers/{id}`, liveness and readiness."""
 
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -10,8 +11,11 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
+from contracts.catalog import CUSTOMER_ERASED, CustomerEvent
+from contracts.views import ErasureConfirmation
 from services.experience.adapters.ports import EventStore, EventStoreUnavailableError
-from services.experience.handlers.record_events import EventRecorder, InvalidEventsError, validate_all
+from services.experience.domain.append import AppendResult
+from services.experience.handlers.record_events import EventRecorder, FieldError, InvalidEventsError, validate_all
 
 log = structlog.get_logger(__name__)
 
@@ -67,6 +71,37 @@ def documents_of(media_type: str, body: bytes, limits: Limits) -> list[Any]:
     return documents
 
 
+def erasure_document(customer_id: str, reason: str, now: datetime) -> dict[str, Any]:
+    return {
+        "specversion": "1.0",
+        "id": f"erasure-{customer_id}",
+        "source": "urn:rapport:experience:http",
+        "type": CUSTOMER_ERASED,
+        "time": now.isoformat(),
+        "data": {"customer_id": customer_id, "reason": reason},
+    }
+
+
+def accepted_body(result: AppendResult, events: list[CustomerEvent]) -> dict[str, Any]:
+    """The 202 body; a batch holding erasures also confirms what each erasure did."""
+    body: dict[str, Any] = {"accepted": result.accepted, "duplicates": result.duplicates, "position": result.position}
+    if any(e.type == CUSTOMER_ERASED for e in events):
+        body["erasures"] = [
+            ErasureConfirmation(
+                customer_id=e.customer_id, redacted_events=e.redacted_events, identities_removed=e.identities_removed
+            ).model_dump(mode="json")
+            for e in result.erasures
+        ]
+    return body
+
+
+def _error(error: FieldError) -> dict[str, Any]:
+    body: dict[str, Any] = {"index": error.index, "path": error.path, "message": error.message}
+    if error.reason is not None:
+        body["reason"] = error.reason
+    return body
+
+
 def _json(body: Any, status_code: int = 200) -> Response:
     return Response(orjson.dumps(body), status_code=status_code, media_type="application/json")
 
@@ -83,21 +118,38 @@ def create_api(
     async def refuse(request: Request, error: RequestError) -> Response:
         return _json({"errors": [{"message": error.message}]}, status_code=error.status)
 
+    async def answer(events: list[CustomerEvent]) -> Response:
+        try:
+            result = await recorder.record(events)
+        except InvalidEventsError as invalid:
+            return _json({"errors": [_error(e) for e in invalid.errors]}, status_code=422)
+        except EventStoreUnavailableError as error:
+            log.warning("http.store_unavailable", error=str(error))
+            raise RequestError(503, "the event store is unavailable; retry later") from None
+        return _json(accepted_body(result, events), status_code=202)
+
     @app.post("/v1/events", status_code=202)
     async def record_events(request: Request) -> Response:
         media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         body = await read_body(request, limits.max_body_bytes)
         documents = documents_of(media_type, body, limits)
         try:
-            result = await recorder.record(validate_all(documents))
+            events = validate_all(documents)
         except InvalidEventsError as invalid:
-            errors = [{"index": e.index, "path": e.path, "message": e.message} for e in invalid.errors]
-            return _json({"errors": errors}, status_code=422)
-        except EventStoreUnavailableError as error:
-            log.warning("http.store_unavailable", error=str(error))
-            raise RequestError(503, "the event store is unavailable; retry later") from None
-        body_out = {"accepted": result.accepted, "duplicates": result.duplicates, "position": result.position}
-        return _json(body_out, status_code=202)
+            return _json({"errors": [_error(e) for e in invalid.errors]}, status_code=422)
+        return await answer(events)
+
+    @app.delete("/v1/customers/{customer_id}", status_code=202)
+    async def erase_customer(customer_id: str, reason: str = "customer_request") -> Response:
+        """Erase a customer (right to be forgotten): stores `cx.customer.erased.v1` and answers as POST does.
+
+        The event id is derived from the customer id, so repeating the request is a duplicate, not an error.
+        """
+        try:
+            events = validate_all([erasure_document(customer_id, reason, datetime.now(UTC))])
+        except InvalidEventsError as invalid:
+            return _json({"errors": [_error(e) for e in invalid.errors]}, status_code=422)
+        return await answer(events)
 
     @app.get("/healthz")
     async def alive() -> dict[str, str]:

@@ -8,12 +8,13 @@ import orjson
 import structlog
 
 from contracts import EventParseError, parse_event, topics
-from contracts.catalog import CustomerEvent
+from contracts.catalog import CUSTOMER_ERASED, CustomerEvent
 from services.experience.adapters.ports import OutgoingRecord, RecordProducer
 from services.experience.handlers.record_events import EventRecorder
 
 log = structlog.get_logger(__name__)
 _MAX_DETAIL_BYTES = 4000
+ERASURE_NOT_ALLOWED = "erasure_not_allowed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,25 +66,36 @@ class IntakeHandler:
     """Returns only once the batch is stored and dead-lettered, so the caller may commit its offsets."""
 
     def __init__(
-        self, recorder: EventRecorder, producer: RecordProducer, dlq_topic: str, *, retry_s: float = 1.0
+        self,
+        recorder: EventRecorder,
+        producer: RecordProducer,
+        dlq_topic: str,
+        *,
+        retry_s: float = 1.0,
+        allow_erasure: bool = True,
     ) -> None:
         self._recorder = recorder
         self._producer = producer
         self._dlq_topic = dlq_topic
         self._retry_s = retry_s
+        self._allow_erasure = allow_erasure
 
     async def handle(self, records: Sequence[IntakeRecord]) -> None:
         events: list[CustomerEvent] = []
+        sources: list[IntakeRecord] = []  # the record each event came from
         letters: list[OutgoingRecord] = []
         for record in records:
-            parsed = parse_record(record.value)
+            parsed = self._parse(record)
             if isinstance(parsed, Rejection):
                 letters.append(dead_letter(record, parsed))
             else:
                 events.append(parsed)
+                sources.append(record)
         try:
             if events:
-                await self._recorder.record(events)
+                result = await self._recorder.record_each(events)
+                # Refused events (unknown identity, erased customer, ...) are dead-lettered; the rest is stored.
+                letters.extend(dead_letter(sources[r.index], Rejection(r.reason, r.message)) for r in result.refusals)
             if letters:
                 await self._producer.send_all(self._dlq_topic, letters)
         except Exception as error:
@@ -93,6 +105,12 @@ class IntakeHandler:
             raise
         if letters:
             log.info("intake.dead_lettered", count=len(letters), reasons=sorted({_reason(r) for r in letters}))
+
+    def _parse(self, record: IntakeRecord) -> CustomerEvent | Rejection:
+        parsed = parse_record(record.value)
+        if not self._allow_erasure and not isinstance(parsed, Rejection) and parsed.type == CUSTOMER_ERASED:
+            return Rejection(ERASURE_NOT_ALLOWED, "erasure is not accepted on the intake topic; use the HTTP API")
+        return parsed
 
 
 def _reason(record: OutgoingRecord) -> str:

@@ -16,12 +16,13 @@ from services.experience.domain.append import NewEvent
 from services.experience.handlers.record_events import to_new_event
 
 from ...unit.experience.events import new_id, touchpoint
+from ...unit.experience.fakes import IDENTITIES
 
 pytestmark = pytest.mark.integration
 
 
 def event(customer_id: str, event_id: str | None = None) -> NewEvent:
-    return to_new_event(parse_event(touchpoint(customer_id) | ({"id": event_id} if event_id else {})))
+    return to_new_event(parse_event(touchpoint(customer_id) | ({"id": event_id} if event_id else {})), IDENTITIES)
 
 
 async def test_append_numbers_each_customers_events_and_reports_the_highest_position(
@@ -98,7 +99,7 @@ async def test_a_producers_own_position_extension_never_overrides_ours(store: Po
         "position": 999_999,
         "traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
     }
-    await store.append([to_new_event(parse_event(document))])
+    await store.append([to_new_event(parse_event(document), IDENTITIES)])
 
     (stored,) = await store.read_from(0, 10)
 

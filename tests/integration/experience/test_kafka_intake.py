@@ -19,6 +19,7 @@ from services.experience.handlers.intake import IntakeHandler
 from services.experience.handlers.record_events import EventRecorder
 
 from ...unit.experience.events import new_id, touchpoint
+from ...unit.experience.fakes import IDENTITIES
 from .kafka_helpers import eventually, make_topic, read_topic
 
 pytestmark = pytest.mark.integration
@@ -39,11 +40,11 @@ class FlakyStore(PostgresEventStore):
         self.__dict__.update(store.__dict__)
         self.failures = failures
 
-    async def append(self, events: Sequence[NewEvent]) -> AppendResult:
+    async def append(self, events: Sequence[NewEvent], *, all_or_nothing: bool = True) -> AppendResult:
         if self.failures > 0:
             self.failures -= 1
             raise EventStoreUnavailableError("database restarting")
-        return await super().append(events)
+        return await super().append(events, all_or_nothing=all_or_nothing)
 
 
 @contextlib.asynccontextmanager
@@ -51,7 +52,7 @@ async def intake(bootstrap: str, store: PostgresEventStore, topic: str, dlq: str
     producer = KafkaRecordProducer(bootstrap, idempotence=False)
     await producer.start()
     broker = KafkaBroker(bootstrap, enable_idempotence=False)
-    handler = IntakeHandler(EventRecorder(store), producer, dlq, retry_s=0.1)
+    handler = IntakeHandler(EventRecorder(store, IDENTITIES), producer, dlq, retry_s=0.1)
     subscribe_intake(broker, handler, topic=topic, group_id=new_id("group"), max_records=500)
     await broker.start()
     try:

@@ -16,6 +16,7 @@ from services.experience.handlers.record_events import EventRecorder, to_new_eve
 from services.experience.handlers.relay import EventRelay
 
 from ...unit.experience.events import new_id, preference, touchpoint
+from ...unit.experience.fakes import IDENTITIES
 from .kafka_helpers import eventually, make_topic, read_topic
 
 pytestmark = pytest.mark.integration
@@ -43,7 +44,7 @@ async def running(relay: EventRelay) -> AsyncIterator[EventRelay]:
 async def append_for(store: PostgresEventStore, customers: list[str], rounds: int) -> None:
     for _ in range(rounds):
         batch = [touchpoint(c) if i % 2 else preference(c) for i, c in enumerate(customers)]
-        await store.append([to_new_event(parse_event(d)) for d in batch])
+        await store.append([to_new_event(parse_event(d), IDENTITIES) for d in batch])
 
 
 def positions(records: list) -> list[int]:
@@ -102,7 +103,7 @@ async def test_a_restarted_relay_resumes_after_its_checkpoint_and_wakes_on_appen
     relay = EventRelay(store, producer, topic, name=topic, poll_interval_s=3600)
     async with running(relay):
         await checkpoint_reaches(engine, topic, 9)
-        recorder = EventRecorder(store, on_appended=relay.wake.set)  # wired as bootstrap wires it
+        recorder = EventRecorder(store, IDENTITIES, on_appended=relay.wake.set)  # wired as bootstrap wires it
         await recorder.record([parse_event(touchpoint(c)) for c in customers])
         records = await read_topic(kafka_bootstrap, topic, count=12)
 

@@ -1,8 +1,12 @@
 """In-memory stand-ins for the experience service's ports, used where PostgreSQL and Kafka are not the point."""
 
 import contextlib
-from collections.abc import AsyncIterator, Sequence
+import copy
+import importlib
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Any
 
 import orjson
 
@@ -14,30 +18,69 @@ from services.experience.adapters.ports import (
     RecordProducer,
     StoredEvent,
 )
-from services.experience.domain.append import AppendResult, NewEvent, batch_position, plan_append
+from services.experience.domain.admission import Known, plan_append
+from services.experience.domain.append import AppendResult, Erasure, NewEvent, batch_position
+from services.experience.domain.identities import IdentityHasher, IdentityKey
+
+REDACTED_PATHS: dict[str, tuple[tuple[str, ...], ...]] = importlib.import_module(
+    "services.experience.adapters.migrations.versions.0002_identities_and_erasure"
+).REDACTED_PATHS
+
+
+def redacted(envelope: Mapping[str, Any], event_type: str) -> dict[str, Any]:
+    """What the database function `rapport_redacted` does, in Python."""
+    stripped = copy.deepcopy(dict(envelope))
+    for *parents, name in REDACTED_PATHS.get(event_type, ()):
+        holder: Any = stripped
+        for part in parents:
+            holder = holder.get(part) if isinstance(holder, dict) else None
+        if isinstance(holder, dict):
+            holder.pop(name, None)
+    return dict(envelope) if stripped == envelope else {**stripped, "redacted": True}
 
 
 class FakeEventStore(EventStore):
     def __init__(self) -> None:
-        self.rows: list[tuple[int, int, NewEvent]] = []  # position, sequence, event
+        self.rows: list[tuple[int, int, NewEvent]] = []  # position, sequence, event (customer resolved)
+        self.links: dict[IdentityKey, str] = {}
+        self.erased: dict[str, str] = {}  # customer -> erasure event id
         self.checkpoints: dict[str, int] = {}
         self.available = True
 
-    async def append(self, events: Sequence[NewEvent]) -> AppendResult:
+    async def append(self, events: Sequence[NewEvent], *, all_or_nothing: bool = True) -> AppendResult:
         await self.ping()
         stored = {e.event_id: position for position, _, e in self.rows}
         last: dict[str, int] = {}
         for _, sequence, e in self.rows:
-            last[e.customer_id] = sequence
-        plan = plan_append(events, stored, last)
+            last[str(e.customer_id)] = sequence
+        plan = plan_append(events, Known(stored, self.links, last, set(self.erased)))
+        if plan.refusals and all_or_nothing:
+            return AppendResult([], [], 0, plan.refusals)
         new_positions = {}
         for numbered in plan.new:
             position = len(self.rows) + 1
             self.rows.append((position, numbered.sequence, numbered.event))
             new_positions[numbered.event.event_id] = position
-        return AppendResult(
-            [n.event.event_id for n in plan.new], plan.duplicates, batch_position(events, stored, new_positions)
-        )
+        for identity, change in plan.links.items():
+            if change.customer_id is None:
+                self.links.pop(identity, None)
+            else:
+                self.links[identity] = change.customer_id
+        erasures = [self._erase(customer, event_id) for customer, event_id in plan.erasures.items()]
+        position = batch_position([*new_positions, *plan.duplicates], stored, new_positions)
+        return AppendResult(list(new_positions), plan.duplicates, position, plan.refusals, erasures)
+
+    def _erase(self, customer: str, event_id: str) -> Erasure:
+        redacted_events = 0
+        for i, (position, sequence, event) in enumerate(self.rows):
+            if event.customer_id == customer and (envelope := redacted(event.envelope, event.type)) != event.envelope:
+                self.rows[i] = (position, sequence, replace(event, envelope=envelope))
+                redacted_events += 1
+        gone = [identity for identity, linked in self.links.items() if linked == customer]
+        for identity in gone:
+            del self.links[identity]
+        self.erased.setdefault(customer, event_id)
+        return Erasure(customer, redacted_events, len(gone))
 
     async def read_from(self, position: int, limit: int) -> list[StoredEvent]:
         await self.ping()
@@ -45,7 +88,7 @@ class FakeEventStore(EventStore):
         return [
             StoredEvent(
                 p,
-                e.customer_id,
+                str(e.customer_id),
                 e.event_id,
                 e.type,
                 None,
@@ -86,3 +129,6 @@ class FakeProducer(RecordProducer):
     async def last_values(self, topic: str) -> list[bytes]:
         records = self.sent.get(topic, [])
         return [records[-1].value or b""] if records else []
+
+
+IDENTITIES = IdentityHasher(b"a-test-key-that-is-not-the-development-one")

@@ -10,7 +10,7 @@ from services.experience.entrypoints.http import Limits, create_api
 from services.experience.handlers.record_events import EventRecorder
 
 from .events import preference, touchpoint
-from .fakes import FakeEventStore
+from .fakes import IDENTITIES, FakeEventStore
 
 BATCH = {"content-type": "application/cloudevents-batch+json"}
 SINGLE = {"content-type": "application/cloudevents+json"}
@@ -23,7 +23,7 @@ def store() -> FakeEventStore:
 
 @pytest.fixture
 async def client(store: FakeEventStore) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_api(EventRecorder(store), store, Limits(max_body_bytes=4096, max_batch_events=3))
+    app = create_api(EventRecorder(store, IDENTITIES), store, Limits(max_body_bytes=4096, max_batch_events=3))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http:
         yield http
 

@@ -7,7 +7,7 @@ from services.experience.handlers.intake import IntakeHandler, IntakeRecord
 from services.experience.handlers.record_events import EventRecorder
 
 from .events import touchpoint
-from .fakes import FakeEventStore, FakeProducer
+from .fakes import IDENTITIES, FakeEventStore, FakeProducer
 
 
 def record(offset: int, value: bytes | None) -> IntakeRecord:
@@ -16,7 +16,7 @@ def record(offset: int, value: bytes | None) -> IntakeRecord:
 
 async def test_valid_records_are_stored_and_each_bad_one_dead_lettered_with_its_reason() -> None:
     store, producer = FakeEventStore(), FakeProducer()
-    handler = IntakeHandler(EventRecorder(store), producer, "dlq")
+    handler = IntakeHandler(EventRecorder(store, IDENTITIES), producer, "dlq")
     good = touchpoint()
     bad_values = [
         b"\xff\xfe",
