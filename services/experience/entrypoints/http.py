@@ -1,5 +1,6 @@
 """The HTTP API of the write side: `POST /v1/events`, `DELETE /v1/customers/{id}`, liveness and readiness."""
 
+import uuid
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
@@ -71,10 +72,18 @@ def documents_of(media_type: str, body: bytes, limits: Limits) -> list[Any]:
     return documents
 
 
+_ERASURES = uuid.UUID("7a1e3f4c-2b7d-5c1e-9f0a-6d5b4c3a2e10")  # namespace of DELETE's deterministic event ids
+
+
+def erasure_event_id(customer_id: str) -> str:
+    """The same id for every DELETE of one customer, so a repeated request is a duplicate, not a second erasure."""
+    return f"erasure-{uuid.uuid5(_ERASURES, customer_id)}"
+
+
 def erasure_document(customer_id: str, reason: str, now: datetime) -> dict[str, Any]:
     return {
         "specversion": "1.0",
-        "id": f"erasure-{customer_id}",
+        "id": erasure_event_id(customer_id),
         "source": "urn:rapport:experience:http",
         "type": CUSTOMER_ERASED,
         "time": now.isoformat(),
@@ -143,7 +152,7 @@ def create_api(
     async def erase_customer(customer_id: str, reason: str = "customer_request") -> Response:
         """Erase a customer (right to be forgotten): stores `cx.customer.erased.v1` and answers as POST does.
 
-        The event id is derived from the customer id, so repeating the request is a duplicate, not an error.
+        Repeating the request answers 202 with the erasure event among the duplicates and no new confirmation.
         """
         try:
             events = validate_all([erasure_document(customer_id, reason, datetime.now(UTC))])

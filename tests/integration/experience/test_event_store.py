@@ -15,7 +15,7 @@ from services.experience.adapters.migrate import migrate
 from services.experience.domain.append import NewEvent
 from services.experience.handlers.record_events import to_new_event
 
-from ...unit.experience.events import new_id, touchpoint
+from ...unit.experience.events import email, identity_linked, identity_unlinked, new_id, touchpoint, touchpoint_by
 from ...unit.experience.fakes import IDENTITIES
 
 pytestmark = pytest.mark.integration
@@ -107,12 +107,53 @@ async def test_a_producers_own_position_extension_never_overrides_ours(store: Po
     assert stored.traceparent == document["traceparent"]
 
 
-async def test_events_cannot_be_rewritten(store: PostgresEventStore, engine: AsyncEngine) -> None:
+REWRITES = {
+    "update": "UPDATE events SET type = 'x'",
+    "delete": "DELETE FROM events",
+    "redaction-switch-but-not-a-redaction": "SELECT set_config('rapport.redaction', 'on', true); "
+    'UPDATE events SET envelope = envelope || \'{"time": "2020-01-01T00:00:00Z"}\'',
+    "redaction-switch-and-another-column": "SELECT set_config('rapport.redaction', 'on', true); "
+    "UPDATE events SET envelope = rapport_redacted(envelope, type), occurred_at = now()",
+}
+
+
+@pytest.mark.parametrize("statements", REWRITES.values(), ids=REWRITES.keys())
+async def test_events_cannot_be_rewritten_not_even_beside_a_redaction(
+    store: PostgresEventStore, engine: AsyncEngine, statements: str
+) -> None:
     await store.append([event(new_id("c"))])
 
     with pytest.raises(DBAPIError, match="append-only"):
         async with engine.begin() as conn:
-            await conn.execute(text("UPDATE events SET type = 'x'"))
+            for statement in statements.split("; "):
+                await conn.execute(text(statement))
+
+
+async def test_the_redaction_switch_ends_with_its_transaction(store: PostgresEventStore, engine: AsyncEngine) -> None:
+    await store.append([event(new_id("c"))])
+    async with engine.begin() as conn:
+        await conn.execute(text("SELECT set_config('rapport.redaction', 'on', true)"))
+
+    with pytest.raises(DBAPIError, match="append-only"):
+        async with engine.begin() as conn:
+            await conn.execute(text("UPDATE events SET envelope = envelope || '{\"redacted\": true}'"))
+
+
+async def test_the_raw_identifier_is_stored_nowhere(store: PostgresEventStore, engine: AsyncEngine) -> None:
+    customer, address = new_id("c"), email()
+    linked = identity_linked(customer, "email", address)
+    touched = touchpoint_by("email", address)
+    unlinked = identity_unlinked(customer, "email", address)
+    await store.append([to_new_event(parse_event(d), IDENTITIES) for d in (linked, touched, unlinked)])
+
+    async with engine.connect() as conn:
+        rows = [
+            str(row) for table in ("events", "identity_links") for row in await conn.execute(text(f"TABLE {table}"))
+        ]
+    tables = " ".join(rows)
+
+    assert customer in tables and IDENTITIES.key_of("email", address).value_hash in tables
+    assert address not in tables and address.split("@")[0] not in tables
 
 
 async def test_only_one_leader_at_a_time_and_checkpoints_persist(store: PostgresEventStore, database_url: str) -> None:

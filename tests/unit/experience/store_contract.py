@@ -1,0 +1,143 @@
+"""What every EventStore must do with identities and erasure; run against the fake and against PostgreSQL.
+
+Subclasses provide a `store` fixture. Stored documents are inspected through `read_from`, as the relay sees them.
+"""
+
+from typing import Any
+
+import orjson
+
+from contracts import parse_event
+from services.experience.adapters.ports import EventStore
+from services.experience.domain.append import AppendResult, Erasure, NewEvent
+from services.experience.handlers.record_events import to_new_event
+
+from .events import (
+    email,
+    erasure,
+    every_type,
+    identity_linked,
+    identity_unlinked,
+    new_id,
+    personal_preference,
+    touchpoint,
+    touchpoint_by,
+)
+from .fakes import IDENTITIES
+
+
+def new(*documents: dict[str, Any]) -> list[NewEvent]:
+    return [to_new_event(parse_event(d), IDENTITIES) for d in documents]
+
+
+async def append(store: EventStore, *documents: dict[str, Any], all_or_nothing: bool = True) -> AppendResult:
+    return await store.append(new(*documents), all_or_nothing=all_or_nothing)
+
+
+async def documents(store: EventStore, customer_id: str | None = None) -> list[dict[str, Any]]:
+    stored = [orjson.loads(e.document) for e in await store.read_from(0, 100_000)]
+    return [d for d in stored if customer_id is None or d["subject"] == customer_id]
+
+
+class EventStoreContract:
+    async def test_every_event_type_is_stored_and_read_back_in_order(self, store: EventStore) -> None:
+        customer = new_id("c")
+        batch = every_type(customer)
+
+        result = await append(store, *batch)
+
+        assert result.accepted == [e["id"] for e in batch] and result.refusals == []
+        stored = await documents(store, customer)
+        assert [d["type"] for d in stored] == [e["type"] for e in batch]
+        assert [d["sequence"] for d in stored] == list(range(1, 8))
+
+    async def test_an_identity_named_touchpoint_is_stored_as_the_linked_customers(self, store: EventStore) -> None:
+        customer, address = new_id("c"), email()
+        await append(store, identity_linked(customer, "email", address))
+
+        result = await append(store, touchpoint_by("email", address.upper(), note="asked about sizes"))
+
+        (linked, touched) = await documents(store, customer)
+        assert result.accepted == [touched["id"]]
+        assert touched["subject"] == touched["data"]["customer_id"] == customer
+        assert "identity" not in touched["data"]
+        assert linked["data"]["identity"] == IDENTITIES.key_of("email", address).as_stored()
+        assert address not in orjson.dumps(await documents(store)).decode()
+
+    async def test_an_unknown_identity_stores_nothing_or_only_the_rest(self, store: EventStore) -> None:
+        good, unknown = touchpoint(), touchpoint_by("loyalty_card", new_id("LC"))
+
+        refused = await append(store, good, unknown)
+        partial = await append(store, good, unknown, all_or_nothing=False)
+
+        assert refused.accepted == [] and [(r.index, r.reason) for r in refused.refusals] == [(1, "unknown_identity")]
+        assert partial.accepted == [good["id"]] and [r.index for r in partial.refusals] == [1]
+        assert [d["id"] for d in await documents(store)] == [good["id"]]
+
+    async def test_a_link_in_a_batch_serves_the_touchpoints_after_it(self, store: EventStore) -> None:
+        customer, card = new_id("c"), new_id("LC")
+
+        result = await append(
+            store, identity_linked(customer, "loyalty_card", card), touchpoint_by("loyalty_card", card)
+        )
+
+        assert len(result.accepted) == 2
+        assert [d["subject"] for d in await documents(store)] == [customer, customer]
+
+    async def test_an_identity_belongs_to_one_customer_until_unlinked(self, store: EventStore) -> None:
+        ana, bob, phone = new_id("c"), new_id("c"), "+34 600 111 222"
+        await append(store, identity_linked(ana, "phone", phone), touchpoint_by("phone", phone))
+
+        taken = await append(store, identity_linked(bob, "phone", "+34600111222"))
+        await append(store, identity_unlinked(ana, "phone", phone))
+        unknown = await append(store, touchpoint_by("phone", phone))
+        moved = await append(store, identity_linked(bob, "phone", phone), touchpoint_by("phone", phone))
+
+        assert [r.reason for r in taken.refusals] == ["identity_taken"]
+        assert [r.reason for r in unknown.refusals] == ["unknown_identity"]
+        assert len(moved.accepted) == 2
+        assert [d["type"] for d in await documents(store, ana)] == [
+            "cx.identity.linked.v1",
+            "cx.touchpoint.recorded.v1",  # unlinking kept the history
+            "cx.identity.unlinked.v1",
+        ]
+        assert [d["type"] for d in await documents(store, bob)][-1] == "cx.touchpoint.recorded.v1"
+
+    async def test_erasure_redacts_personal_fields_and_keeps_the_facts(self, store: EventStore) -> None:
+        ana, bob, address = new_id("c"), new_id("c"), email()
+        await append(
+            store,
+            identity_linked(ana, "email", address),
+            touchpoint(ana, note="allergic to nuts", handled_by="Marta", attributes={"size": "M"}),
+            personal_preference(ana, "Anita"),
+            touchpoint(bob, note="bob's note"),
+        )
+        before = await documents(store, ana)
+
+        result = await append(store, erasure(ana))
+
+        assert result.erasures == [Erasure(ana, redacted_events=3, identities_removed=1)]
+        after = await documents(store, ana)
+        text = orjson.dumps(after).decode()
+        for personal in ("allergic", "Marta", "size", "Anita", "name_to_use", "value_hash", "note"):
+            assert personal not in text
+        facts = ("id", "type", "time", "position", "sequence")
+        assert [{k: d[k] for k in facts} for d in after[:-1]] == [{k: d[k] for k in facts} for d in before]
+        touched = after[1]["data"]
+        assert touched == {"customer_id": ana, "channel": "store", "kind": "purchase", "sentiment": 0.5}
+        assert after[2]["data"]["preferences"] == {"channel": "email"}
+        assert [d.get("redacted") for d in after] == [True, True, True, None]
+        assert (await documents(store, bob))[0]["data"]["note"] == "bob's note"
+
+    async def test_after_erasure_the_customer_and_their_identities_are_refused(self, store: EventStore) -> None:
+        customer, address = new_id("c"), email()
+        await append(store, identity_linked(customer, "email", address), erasure(customer))
+
+        later = await append(store, touchpoint(customer), touchpoint_by("email", address), erasure(customer))
+
+        assert [(r.index, r.path, r.reason) for r in later.refusals] == [
+            (0, "data.customer_id", "customer_erased"),
+            (1, "data.identity", "unknown_identity"),
+            (2, "data.customer_id", "customer_erased"),
+        ]
+        assert len(await documents(store, customer)) == 2

@@ -1,0 +1,47 @@
+"""Settings that guard personal data, and the redaction paths the migration froze."""
+
+import pytest
+from pydantic import ValidationError
+
+from contracts.catalog import PERSONAL_FIELDS
+from services.experience.settings import ExperienceSettings
+
+from .fakes import REDACTED_PATHS, redacted
+
+URL = "postgresql+asyncpg://u@h/db"
+
+
+def test_production_refuses_to_start_without_a_real_identity_hash_key() -> None:
+    with pytest.raises(ValidationError, match="IDENTITY_HASH_KEY"):
+        ExperienceSettings(database_url=URL, environment="production", kafka_idempotence=True)
+    with pytest.raises(ValidationError, match="IDENTITY_HASH_KEY"):
+        ExperienceSettings(
+            database_url=URL, environment="production", kafka_idempotence=True, identity_hash_key="short"
+        )
+
+    key = "k" * 43
+    settings = ExperienceSettings(
+        database_url=URL, environment="production", kafka_idempotence=True, identity_hash_key=key
+    )
+    assert settings.identity_key() == key.encode() and key not in repr(settings)
+
+
+def test_development_has_a_fixed_key_so_links_survive_restarts() -> None:
+    assert ExperienceSettings(database_url=URL).identity_key() == ExperienceSettings(database_url=URL).identity_key()
+
+
+def test_the_migration_redacts_every_personal_field_of_the_contracts() -> None:
+    for event_type, fields in PERSONAL_FIELDS.items():
+        frozen = {".".join(path[1:]) for path in REDACTED_PATHS[event_type]}
+        for field in fields:
+            assert field in frozen or any(field.startswith(f + ".") for f in frozen), (event_type, field)
+
+
+def test_redaction_is_idempotent_and_marks_only_what_it_changed() -> None:
+    event = {"type": "t", "data": {"customer_id": "c", "note": "x", "channel": "web"}}
+
+    once = redacted(event, "cx.touchpoint.recorded.v1")
+
+    assert once == {"type": "t", "data": {"customer_id": "c", "channel": "web"}, "redacted": True}
+    assert redacted(once, "cx.touchpoint.recorded.v1") == once
+    assert redacted(event, "cx.consent.changed.v1") == event
