@@ -23,6 +23,7 @@ class ProjectionSettings(BaseSettings):
     consumer_group: str = "rapport-projection"
     events_topic: str = topics.EVENTS
     views_topic: str = topics.CUSTOMER_VIEWS
+    account_views_topic: str = topics.ACCOUNT_VIEWS
     # Large batches amortise the per-transaction cost; a short wait keeps views fresh under light load.
     batch_max_records: int = Field(default=5000, ge=1)
     batch_timeout_ms: int = Field(default=20, ge=0)
@@ -31,6 +32,16 @@ class ProjectionSettings(BaseSettings):
     recent_limit: int = Field(default=10, ge=1, le=100)
     negativity_bias: float = Field(default=4.0, ge=1.0)
     half_life_days: float = Field(default=90.0, gt=0)
+    # at_risk signals: a run of negative experiences, and a short-memory score falling below the long-run one.
+    negative_run: int = Field(default=3, ge=1, le=20)
+    falling_half_life_days: float = Field(default=14.0, gt=0)
+    falling_drop: float = Field(default=30.0, gt=0, le=200)
+    # Account health: a decision maker's score weighs this many times another contact's.
+    decision_maker_weight: float = Field(default=2.0, ge=0)
+    # Live streams: a client this many changes behind is dropped (it reconnects); comments keep proxies open.
+    stream_queue_size: int = Field(default=64, ge=1)
+    stream_heartbeat_s: float = Field(default=15.0, gt=0)
+    min_position_wait_s: float = Field(default=2.0, ge=0, le=30)
 
     @model_validator(mode="after")
     def _no_development_database_elsewhere(self) -> "ProjectionSettings":

@@ -7,8 +7,9 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from services.projection.adapters import accounts_and_erasure as sql
 from services.projection.adapters.database import json_param
-from services.projection.domain import CustomerState
+from services.projection.domain import CustomerState, MemberRecord
 
 _LOAD_STATES = text(
     # ORDER BY: rows are locked in one global order, so two workers overlapping in a rebalance cannot deadlock.
@@ -59,6 +60,24 @@ _LOCK_UNPUBLISHED = text(
     "SELECT view FROM customer_views WHERE published_position < position "
     "ORDER BY customer_id LIMIT :limit FOR UPDATE SKIP LOCKED"
 )
+_MARK_ACCOUNTS_PUBLISHED = text(
+    """
+    UPDATE account_views AS a SET published_revision = r.revision
+    FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(account_id text, revision bigint)
+    WHERE a.account_id = r.account_id AND a.published_revision < r.revision
+    """
+)
+_LOCK_UNPUBLISHED_ACCOUNTS = text(
+    "SELECT view, revision FROM account_views WHERE published_revision < revision "
+    "ORDER BY account_id LIMIT :limit FOR UPDATE SKIP LOCKED"
+)
+_MARK_TOMBSTONES_PUBLISHED = text(
+    "UPDATE erased_customers SET tombstone_published = true WHERE customer_id = ANY(:ids)"
+)
+_LOCK_UNPUBLISHED_TOMBSTONES = text(
+    "SELECT customer_id FROM erased_customers WHERE NOT tombstone_published "
+    "ORDER BY customer_id LIMIT :limit FOR UPDATE SKIP LOCKED"
+)
 
 
 class BatchTransaction:
@@ -86,6 +105,41 @@ class BatchTransaction:
         if rows:
             await self._connection.execute(_SAVE_OFFSETS, {"group": group, "topic": topic, "rows": json_param(rows)})
 
+    async def erased_among(self, customer_ids: list[str]) -> set[str]:
+        return await sql.erased_among(self._connection, customer_ids)
+
+    async def erase(self, erasures: dict[str, int]) -> set[str]:
+        """Delete the customers' views and timelines, record them as erased; return the accounts they leave."""
+        return await sql.erase(self._connection, erasures) if erasures else set()
+
+    async def save_memberships(self, rows: list[dict[str, Any]]) -> None:
+        await sql.save_memberships(self._connection, rows)
+
+    async def load_members(self, account_ids: list[str]) -> dict[str, list[MemberRecord]]:
+        """Every membership row of the accounts with its customer's view, the accounts locked until commit."""
+        return await sql.load_members(self._connection, account_ids)
+
+    async def save_account_views(self, views: list[dict[str, Any]]) -> dict[str, int]:
+        return await sql.save_account_views(self._connection, views)
+
+    async def notify(self, payloads: list[str]) -> None:
+        await sql.notify(self._connection, payloads)
+
+    async def lock_unpublished_accounts(self, limit: int) -> list[tuple[dict[str, Any], int]]:
+        rows = await self._connection.execute(_LOCK_UNPUBLISHED_ACCOUNTS, {"limit": limit})
+        return [(row.view, row.revision) for row in rows]
+
+    async def lock_unpublished_tombstones(self, limit: int) -> list[str]:
+        return [
+            row.customer_id for row in await self._connection.execute(_LOCK_UNPUBLISHED_TOMBSTONES, {"limit": limit})
+        ]
+
+    async def mark_accounts_published(self, published: dict[str, int]) -> None:
+        await mark_accounts_published(self._connection, published)
+
+    async def mark_tombstones_published(self, customer_ids: list[str]) -> None:
+        await mark_tombstones_published(self._connection, customer_ids)
+
     async def lock_unpublished(self, limit: int) -> list[dict[str, Any]]:
         """Views not yet on the view topic, locked so no newer version can be committed and published first."""
         return [row.view for row in await self._connection.execute(_LOCK_UNPUBLISHED, {"limit": limit})]
@@ -98,6 +152,17 @@ async def mark_published(connection: AsyncConnection, published: dict[str, int])
     rows = [{"customer_id": c, "position": p} for c, p in published.items()]
     if rows:
         await connection.execute(_MARK_PUBLISHED, {"rows": json_param(rows)})
+
+
+async def mark_accounts_published(connection: AsyncConnection, published: dict[str, int]) -> None:
+    rows = [{"account_id": a, "revision": r} for a, r in published.items()]
+    if rows:
+        await connection.execute(_MARK_ACCOUNTS_PUBLISHED, {"rows": json_param(rows)})
+
+
+async def mark_tombstones_published(connection: AsyncConnection, customer_ids: list[str]) -> None:
+    if customer_ids:
+        await connection.execute(_MARK_TOMBSTONES_PUBLISHED, {"ids": customer_ids})
 
 
 class PostgresViewStore:
@@ -116,6 +181,11 @@ class PostgresViewStore:
             rows = await connection.execute(_LOAD_OFFSETS, {"group": group, "topic": topic})
             return {row.partition: row.next_offset for row in rows}
 
-    async def mark_published(self, published: dict[str, int]) -> None:
+    async def mark_published(
+        self, views: dict[str, int], accounts: dict[str, int] | None = None, tombstones: list[str] | None = None
+    ) -> None:
+        """Record what reached the view topics: customer views by position, accounts by revision, tombstones."""
         async with self._engine.begin() as connection:
-            await mark_published(connection, published)
+            await mark_published(connection, views)
+            await mark_accounts_published(connection, accounts or {})
+            await mark_tombstones_published(connection, tombstones or [])

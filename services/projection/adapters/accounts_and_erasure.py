@@ -1,0 +1,120 @@
+"""Set-based SQL for account roll-ups, erasure and change notices, run inside a batch's transaction."""
+
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.projection.adapters.database import json_param
+from services.projection.domain import MemberRecord
+
+NOTIFY_CHANNEL = "rapport_views"  # payload: '<customer id>:<position>' or '<customer id>:erased'
+ERASED = "erased"
+
+_ERASED_AMONG = text("SELECT customer_id FROM erased_customers WHERE customer_id = ANY(:ids)")
+_DELETE_VIEWS = text("DELETE FROM customer_views WHERE customer_id = ANY(:ids)")
+_DELETE_TIMELINE = text("DELETE FROM timeline_entries WHERE customer_id = ANY(:ids)")
+_LEAVE_ACCOUNTS = text(
+    """
+    UPDATE account_members AS m SET member = false, position = GREATEST(m.position, r.position)
+    FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(customer_id text, position bigint)
+    WHERE m.customer_id = r.customer_id
+    RETURNING m.account_id
+    """
+)
+_RECORD_ERASED = text(
+    """
+    INSERT INTO erased_customers (customer_id, position)
+    SELECT r.customer_id, r.position
+    FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(customer_id text, position bigint)
+    ON CONFLICT (customer_id) DO NOTHING
+    """
+)
+_SAVE_MEMBERSHIPS = text(
+    """
+    INSERT INTO account_members AS m (account_id, customer_id, role, member, position)
+    SELECT r.account_id, r.customer_id, r.role, r.member, r.position
+    FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(
+        account_id text, customer_id text, role text, member boolean, position bigint)
+    ON CONFLICT (account_id, customer_id) DO UPDATE SET
+        role = excluded.role, member = excluded.member, position = excluded.position
+    """
+)
+# Two workers recomputing one account must not both read before either writes: lock accounts, in one order.
+_LOCK_ACCOUNTS = text(
+    "SELECT pg_advisory_xact_lock(k) FROM (SELECT DISTINCT hashtextextended('rapport-account:' || id, 0) AS k "
+    "FROM unnest(CAST(:ids AS text[])) AS id ORDER BY k) AS keys"
+)
+_MEMBERS = text(
+    """
+    SELECT m.account_id, m.customer_id, m.role, m.member, m.position AS membership_position,
+           v.version, v.position, v.view->>'updated_at' AS updated_at, v.view->'experience' AS experience,
+           v.view->'preferences' AS preferences, (v.fold_state->>'scored')::bigint AS scored,
+           v.fold_state->'contracts' AS contracts
+    FROM account_members m LEFT JOIN customer_views v ON v.customer_id = m.customer_id AND m.member
+    WHERE m.account_id = ANY(:ids)
+    """
+)
+_UPSERT_ACCOUNTS = text(
+    """
+    INSERT INTO account_views AS a (account_id, version, position, view)
+    SELECT r.account_id, r.version, r.position, r.view
+    FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(account_id text, version bigint, position bigint, view jsonb)
+    ON CONFLICT (account_id) DO UPDATE SET
+        version = excluded.version, position = excluded.position, view = excluded.view, revision = a.revision + 1
+    WHERE a.view IS DISTINCT FROM excluded.view
+    RETURNING a.account_id, a.revision
+    """
+)
+_NOTIFY = text(f"SELECT pg_notify('{NOTIFY_CHANNEL}', p) FROM unnest(CAST(:payloads AS text[])) AS p")
+
+
+async def erased_among(connection: AsyncConnection, customer_ids: list[str]) -> set[str]:
+    return {row.customer_id for row in await connection.execute(_ERASED_AMONG, {"ids": customer_ids})}
+
+
+async def erase(connection: AsyncConnection, erasures: dict[str, int]) -> set[str]:
+    """Forget the customers (id -> the erasure's position); return the accounts they leave."""
+    ids, rows = list(erasures), json_param([{"customer_id": c, "position": p} for c, p in erasures.items()])
+    await connection.execute(_DELETE_VIEWS, {"ids": ids})
+    await connection.execute(_DELETE_TIMELINE, {"ids": ids})
+    left = {row.account_id for row in await connection.execute(_LEAVE_ACCOUNTS, {"rows": rows})}
+    await connection.execute(_RECORD_ERASED, {"rows": rows})
+    return left
+
+
+async def save_memberships(connection: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+    """Rows of account_id, customer_id, role, member, position."""
+    if rows:
+        await connection.execute(_SAVE_MEMBERSHIPS, {"rows": json_param(rows)})
+
+
+async def load_members(connection: AsyncConnection, account_ids: list[str]) -> dict[str, list[MemberRecord]]:
+    await connection.execute(_LOCK_ACCOUNTS, {"ids": account_ids})
+    members: dict[str, list[MemberRecord]] = {a: [] for a in account_ids}
+    for row in await connection.execute(_MEMBERS, {"ids": account_ids}):
+        members[row.account_id].append(
+            MemberRecord(
+                row.customer_id, row.role, row.member and row.version is not None, row.membership_position,
+                row.version or 0, row.position or 0, row.updated_at, row.experience or {}, row.preferences or {},
+                row.scored or 0, row.contracts or [],
+            )
+        )  # fmt: skip
+    return members
+
+
+async def save_account_views(connection: AsyncConnection, views: list[dict[str, Any]]) -> dict[str, int]:
+    """Upsert the views; return account id -> revision of those that changed (the ones worth publishing)."""
+    if not views:
+        return {}
+    rows = [
+        {"account_id": v["account_id"], "version": v["version"], "position": v["position"], "view": v} for v in views
+    ]
+    result = await connection.execute(_UPSERT_ACCOUNTS, {"rows": json_param(rows)})
+    return {row.account_id: row.revision for row in result}
+
+
+async def notify(connection: AsyncConnection, payloads: list[str]) -> None:
+    """Delivered to listeners at commit, never before, and never if the batch rolls back."""
+    if payloads:
+        await connection.execute(_NOTIFY, {"payloads": payloads})

@@ -1,0 +1,69 @@
+"""GET /v1/customers/{id}/stream: server-sent events of a customer's view, live.
+
+Events: `view` (data: the whole view, id: its position) first with the current view if there is one, then on
+every change; `erased` (data: {"customer_id"}) once, and the stream ends. A comment line every ~15 s keeps
+proxies from closing an idle stream. A client too slow to keep up is cut off; it reconnects and gets the
+current view first, so nothing is lost but intermediate versions.
+"""
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Request
+from fastapi.responses import StreamingResponse
+
+from services.projection.domain import view_as_of
+from services.projection.entrypoints.api_common import ViewReader, now_of, reader_of
+from services.projection.entrypoints.live import Subscription, ViewHub
+
+router = APIRouter()
+ERASED = "erased"
+
+
+def sse(event: str, data: Any, event_id: int | None = None) -> bytes:
+    head = f"event: {event}\n" + (f"id: {event_id}\n" if event_id is not None else "")
+    return head.encode() + b"data: " + orjson.dumps(data) + b"\n\n"
+
+
+@router.get("/v1/customers/{customer_id}/stream")
+async def stream_customer(customer_id: str, request: Request) -> StreamingResponse:
+    hub: ViewHub = request.app.state.hub
+    subscription = hub.subscribe(customer_id)  # before the first read: no change can slip in between
+    heartbeat = float(getattr(request.app.state, "stream_heartbeat_s", 15.0))
+    events = _events(request, reader_of(request), hub, subscription, heartbeat)
+    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    return StreamingResponse(events, media_type="text/event-stream", headers=headers)
+
+
+async def _events(
+    request: Request, reader: ViewReader, hub: ViewHub, subscription: Subscription, heartbeat: float
+) -> AsyncIterator[bytes]:
+    customer_id = subscription.customer_id
+    try:
+        last = -1
+        view = await reader.get_view(customer_id)
+        if view is not None:
+            last = view["position"]
+            yield sse("view", view_as_of(view, now_of(request)), last)
+        elif await reader.is_erased(customer_id):
+            yield sse(ERASED, {"customer_id": customer_id})
+            return
+        while not subscription.dropped:
+            try:
+                notice = await asyncio.wait_for(subscription.queue.get(), heartbeat)
+            except TimeoutError:
+                yield b": heartbeat\n\n"
+                continue
+            if notice == ERASED:
+                yield sse(ERASED, {"customer_id": customer_id})
+                return
+            if int(notice) <= last:
+                continue  # an older notice (or one already covered by a view sent): nothing new
+            view = await reader.get_view(customer_id)
+            if view is not None and view["position"] > last:
+                last = view["position"]
+                yield sse("view", view_as_of(view, now_of(request)), last)
+    finally:
+        hub.unsubscribe(subscription)
