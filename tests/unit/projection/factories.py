@@ -7,25 +7,30 @@ from typing import Any
 from services.projection.domain import StoredEvent, event_from_record
 
 BASE = datetime(2025, 1, 1, tzinfo=UTC)
+TYPES = {
+    "touchpoint": "cx.touchpoint.recorded.v1",
+    "preference": "cx.preference.stated.v1",
+    "consent": "cx.consent.changed.v1",
+    "membership": "cx.account.membership.changed.v1",
+    "erased": "cx.customer.erased.v1",
+    "identity": "cx.identity.linked.v1",
+}
 
 
 def record(
     customer_id: str,
     position: int,
-    kind: str = "touchpoint",
+    type_: str = "touchpoint",
     *,
     minutes: float = 0,
     sequence: int = 0,
     **data: Any,
 ) -> dict[str, Any]:
-    """A canonical record value as the experience service writes it to cx.events.v1."""
+    """A canonical record value as the experience service writes it to cx.events.v1; `type_` is a TYPES key."""
     event_id = data.pop("event_id", None) or f"e-{uuid.uuid4().hex}"
-    if kind == "touchpoint":
-        event_type = "cx.touchpoint.recorded.v1"
-        body = {"customer_id": customer_id, "channel": "store", "kind": "purchase", **data}
-    else:
-        event_type = "cx.preference.stated.v1"
-        body = {"customer_id": customer_id, "source": "stated", **data}
+    event_type = TYPES[type_]
+    defaults = {"touchpoint": {"channel": "store", "kind": "purchase"}, "preference": {"source": "stated"}}
+    body = {"customer_id": customer_id, **defaults.get(type_, {}), **data}
     return {
         "specversion": "1.0", "id": event_id, "source": "tests",
         "type": event_type, "time": (BASE + timedelta(minutes=minutes)).isoformat(), "subject": customer_id,
@@ -34,5 +39,5 @@ def record(
     }  # fmt: skip
 
 
-def event(customer_id: str, position: int, kind: str = "touchpoint", **kwargs: Any) -> StoredEvent:
-    return event_from_record(record(customer_id, position, kind, **kwargs))
+def event(customer_id: str, position: int, type_: str = "touchpoint", **kwargs: Any) -> StoredEvent:
+    return event_from_record(record(customer_id, position, type_, **kwargs))

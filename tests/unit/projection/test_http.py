@@ -1,5 +1,6 @@
 """The HTTP API over a fake reader: 404s, limits, keyset pages and read-your-writes."""
 
+import asyncio
 from datetime import datetime
 from typing import Any
 
@@ -9,6 +10,7 @@ import pytest
 from services.projection.adapters.view_reader import TimelineFilter
 from services.projection.domain import CustomerState, FoldRules, fold, render_view
 from services.projection.entrypoints.http import create_http_app
+from services.projection.entrypoints.live import ViewHub
 from tests.unit.projection.factories import event
 
 
@@ -118,3 +120,71 @@ async def test_min_position_gives_up_with_the_current_view_rather_than_hang(
 async def test_health_and_readiness(client: httpx.AsyncClient) -> None:
     assert (await client.get("/healthz")).status_code == 200
     assert (await client.get("/readyz")).json() == {"status": "ready"}
+
+
+async def test_contact_answers_with_reasons_and_how(client: httpx.AsyncClient, reader: FakeViewReader) -> None:
+    reader.fold("c-1", [event("c-1", 1, "preference", preferences={"language": "de"})])
+    body = (await client.get("/v1/customers/c-1/contact", params={"purpose": "marketing", "channel": "email"})).json()
+    assert body["allowed"] is False and body["how"] == {"language": "de"}
+    body = (await client.get("/v1/customers/c-1/contact", params={"purpose": "service"})).json()
+    assert body["allowed"] is True
+    assert (
+        await client.get("/v1/customers/c-1/contact", params={"purpose": "marketing", "channel": "fax"})
+    ).status_code == 422
+    assert (await client.get("/v1/customers/nobody/contact", params={"purpose": "service"})).status_code == 404
+
+
+async def test_timeline_filters(client: httpx.AsyncClient, reader: FakeViewReader) -> None:
+    reader.fold("c-1", [
+        event("c-1", 1, channel="web", sentiment=0.9, minutes=0),
+        event("c-1", 2, channel="store", sentiment=-0.9, minutes=10),
+        event("c-1", 3, channel="web", kind="complaint", sentiment=-0.9, minutes=20),
+    ])  # fmt: skip
+
+    async def positions(**params: Any) -> list[int]:
+        page = (await client.get("/v1/customers/c-1/timeline", params=params)).json()
+        return [item["position"] for item in page["items"]]
+
+    assert await positions(channel="web") == [3, 1]
+    assert await positions(feeling="negative", kind="complaint") == [3]
+    assert await positions(since="2025-01-01T00:10:00Z", until="2025-01-01T00:20:00Z") == [2]
+
+
+async def test_an_unknown_account_is_404(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/v1/accounts/nobody")).status_code == 404
+
+
+async def test_a_stream_sends_the_view_then_changes_then_erasure(reader: FakeViewReader) -> None:
+    reader.fold("c-1", [event("c-1", 1)])
+    hub = ViewHub()
+    app = create_http_app(reader, hub)
+
+    async def change_then_erase() -> None:
+        for _ in range(100):
+            if hub.subscribers("c-1"):
+                break
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.1)  # the initial view goes out first
+        reader.fold("c-1", [event("c-1", 1), event("c-1", 2)])
+        hub.publish("c-1", "2")
+        hub.publish("c-1", "erased")
+
+    task = asyncio.create_task(change_then_erase())
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://p") as client:
+        response = await client.get("/v1/customers/c-1/stream")
+    await task
+    assert response.headers["content-type"].startswith("text/event-stream")
+    blocks = [b for b in response.text.split("\n\n") if b]
+    assert [b.splitlines()[0] for b in blocks] == ["event: view", "event: view", "event: erased"]
+    assert "id: 2" in blocks[1]
+    assert not hub.subscribers("c-1")
+
+
+def test_a_slow_subscriber_is_dropped_without_holding_up_others() -> None:
+    hub = ViewHub(queue_size=2)
+    slow, fast = hub.subscribe("c-1"), hub.subscribe("c-1")
+    for position in range(3):
+        hub.publish("c-1", str(position))
+        fast.queue.get_nowait()
+    assert slow.dropped and not fast.dropped
+    assert hub.subscribers("c-1") == 1
