@@ -58,12 +58,13 @@ class Projection:
                 return views
             await asyncio.sleep(0.1)
 
-    async def published_views(self) -> dict[str, dict[str, Any]]:
-        """The latest record per key on the view topic, read from the beginning to the current end."""
+    async def published_views(self, topic: str | None = None) -> dict[str, dict[str, Any]]:
+        """The latest record per key on the view topic, read from the beginning to the current end (None: a
+        tombstone)."""
         consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False)
         await consumer.start()
         try:
-            partitions = [TopicPartition(self.settings.views_topic, p) for p in range(PARTITIONS)]
+            partitions = [TopicPartition(topic or self.settings.views_topic, p) for p in range(PARTITIONS)]
             consumer.assign(partitions)
             ends = await consumer.end_offsets(partitions)
             await consumer.seek_to_beginning(*partitions)
@@ -71,7 +72,7 @@ class Projection:
             while [tp for tp in partitions if await consumer.position(tp) < ends[tp]]:
                 for records in (await consumer.getmany(timeout_ms=500)).values():
                     for record in records:
-                        latest[record.key.decode()] = orjson.loads(record.value)
+                        latest[record.key.decode()] = None if record.value is None else orjson.loads(record.value)
             return latest
         finally:
             await consumer.stop()
@@ -91,11 +92,14 @@ async def projection(
 ) -> AsyncIterator[Projection]:
     database_url = await fresh_database(postgres_server_url)
     await migrate(database_url)
-    events, views = topic_names("events"), topic_names("views")
-    await create_topics(kafka_bootstrap, {events: (PARTITIONS, {}), views: (PARTITIONS, {})})
+    events, views, accounts = topic_names("events"), topic_names("views"), topic_names("accounts")
+    compacted = {"cleanup.policy": "compact"}
+    topics = {events: (PARTITIONS, {}), views: (PARTITIONS, compacted), accounts: (PARTITIONS, compacted)}
+    await create_topics(kafka_bootstrap, topics)
     settings = ProjectionSettings(
         environment="test", database_url=database_url, kafka_bootstrap=kafka_bootstrap,
         consumer_group=f"projection-{uuid.uuid4().hex[:8]}", events_topic=events, views_topic=views,
+        account_views_topic=accounts,
     )  # fmt: skip
     engine = create_engine(database_url)
     yield Projection(settings, engine, kafka_bootstrap)
