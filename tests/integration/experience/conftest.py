@@ -2,14 +2,21 @@
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 
+import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from services.cli.embedded import ensure_database
 from services.experience.adapters.event_store import PostgresEventStore
 from services.experience.adapters.migrate import migrate
+from services.experience.bootstrap import create_app
+from services.experience.settings import ExperienceSettings
 from tests.conftest import unique
+
+from ...unit.experience.events import new_id
+from .kafka_helpers import make_topic
 
 
 @pytest.fixture(scope="session")
@@ -43,3 +50,29 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 @pytest.fixture
 def store(engine: AsyncEngine) -> PostgresEventStore:
     return PostgresEventStore(engine, leadership_retry_s=0.05)
+
+
+@pytest.fixture
+async def settings(database_url: str, kafka_bootstrap: str, topic_names: Callable[[str], str]) -> ExperienceSettings:
+    """The whole service's settings on fresh topics, a fresh consumer group and a migrated database."""
+    settings = ExperienceSettings(
+        database_url=database_url,
+        kafka_bootstrap=kafka_bootstrap,
+        intake_topic=topic_names("intake"),
+        intake_dlq_topic=topic_names("dlq"),
+        events_topic=topic_names("events"),
+        intake_group_id=new_id("group"),
+    )
+    for topic in (settings.intake_topic, settings.intake_dlq_topic, settings.events_topic):
+        await make_topic(kafka_bootstrap, topic)
+    return settings
+
+
+@pytest.fixture
+async def client(settings: ExperienceSettings) -> AsyncIterator[httpx.AsyncClient]:
+    """The service as `create_app` builds it, lifespan (relay, intake) running, reached in-process over HTTP."""
+    app: FastAPI = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://experience") as http:
+            yield http

@@ -1,47 +1,19 @@
 """The whole experience service as `create_app` builds it, against real PostgreSQL and the real broker."""
 
-from collections.abc import AsyncIterator, Callable
-
 import httpx
 import orjson
 import pytest
-from fastapi import FastAPI
 
 from contracts import canonical
-from services.experience.bootstrap import create_app
 from services.experience.settings import ExperienceSettings
 
 from ...unit.experience.events import new_id, preference, touchpoint
-from .kafka_helpers import make_topic, read_topic
+from .kafka_helpers import read_topic
 from .test_kafka_intake import send
 
 pytestmark = pytest.mark.integration
 
 BATCH = {"content-type": "application/cloudevents-batch+json"}
-
-
-@pytest.fixture
-async def settings(database_url: str, kafka_bootstrap: str, topic_names: Callable[[str], str]) -> ExperienceSettings:
-    settings = ExperienceSettings(
-        database_url=database_url,
-        kafka_bootstrap=kafka_bootstrap,
-        intake_topic=topic_names("intake"),
-        intake_dlq_topic=topic_names("dlq"),
-        events_topic=topic_names("events"),
-        intake_group_id=new_id("group"),
-    )
-    for topic in (settings.intake_topic, settings.intake_dlq_topic, settings.events_topic):
-        await make_topic(kafka_bootstrap, topic)
-    return settings
-
-
-@pytest.fixture
-async def client(settings: ExperienceSettings) -> AsyncIterator[httpx.AsyncClient]:
-    app: FastAPI = create_app(settings)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://experience") as http:
-            yield http
 
 
 async def test_events_posted_or_sent_to_intake_reach_the_canonical_topic(

@@ -52,11 +52,11 @@ def email(prefix: str = "ana") -> str:
     return f"{prefix}.{uuid.uuid4().hex[:8]}@example.org"
 
 
-def touchpoint_by(kind: str, value: str, **data: Any) -> dict[str, Any]:
+def touchpoint_by(identity_kind: str, value: str, **data: Any) -> dict[str, Any]:
     """A touchpoint naming its customer by a linked identity instead of a customer id."""
     event = touchpoint(**data)
     del event["data"]["customer_id"]
-    event["data"]["identity"] = {"kind": kind, "value": value}
+    event["data"]["identity"] = {"kind": identity_kind, "value": value}
     return event
 
 
