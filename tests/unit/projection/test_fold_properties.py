@@ -3,6 +3,7 @@
 import math
 from typing import Any
 
+import orjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -112,7 +113,7 @@ def test_any_batching_and_redelivery_yields_the_view_of_one_ordered_fold(
     timeline: list[dict[str, Any]] = []
     for batch in batches:
         # Through JSON between batches, as the state travels through PostgreSQL.
-        state = CustomerState.from_json(state.to_json())
+        state = CustomerState.from_json(orjson.loads(orjson.dumps(state.to_json())))
         timeline.extend(fold(state, batch, RULES).timeline)
 
     _assert_same(render_view(state, RULES), render_view(reference, RULES))
