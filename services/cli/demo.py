@@ -1,4 +1,10 @@
-"""A few customers a newcomer can look at straight away: a family that loves family night, and a buying team.
+"""Customers a newcomer can look at straight away, drawn from the stories Rapport grew from.
+
+- B2C: the Alvarez family loves the restaurant's discounted family nights; one wrong delivery and a complaint
+  nobody has closed yet put them at risk, although most of their visits were lovely.
+- B2C: Zoe saw a purse on social media and had to have it by Monday; she wants to hear from us on the app only.
+- B2B: at Hollis Plastics a plant engineer and a purchasing agent choose a new moulding press together, like a
+  couple choosing a family car, with the plant manager deciding; each likes to be treated differently.
 
 Event ids are fixed, so seeding twice stores nothing twice (the second run reports duplicates).
 """
@@ -11,74 +17,109 @@ from rich.console import Console
 
 console = Console(highlight=False, soft_wrap=True)
 START = datetime(2026, 9, 1, 18, 30, tzinfo=UTC)
+ACCOUNT = "acct-hollis-plastics"
+
+
+def event(event_type: str, customer: str, n: int, days: float, data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "specversion": "1.0",
+        "id": f"demo-{customer}-{n}",
+        "source": "rapport/demo",
+        "type": event_type,
+        "time": (START + timedelta(days=days)).isoformat(),
+        "data": data,
+    }
 
 
 def touchpoint(n: int, customer: str, days: float, **data: Any) -> dict[str, Any]:
-    return {
-        "specversion": "1.0",
-        "id": f"demo-{customer}-{n}",
-        "source": "rapport/demo",
-        "type": "cx.touchpoint.recorded.v1",
-        "time": (START + timedelta(days=days)).isoformat(),
-        "data": {"customer_id": customer, **data},
-    }
+    return event("cx.touchpoint.recorded.v1", customer, n, days, {"customer_id": customer, **data})
 
 
 def preferences(n: int, customer: str, days: float, source: str = "stated", **prefs: Any) -> dict[str, Any]:
-    return {
-        "specversion": "1.0",
-        "id": f"demo-{customer}-{n}",
-        "source": "rapport/demo",
-        "type": "cx.preference.stated.v1",
-        "time": (START + timedelta(days=days)).isoformat(),
-        "data": {"customer_id": customer, "preferences": prefs, "source": source},
-    }
+    data = {"customer_id": customer, "preferences": prefs, "source": source}
+    return event("cx.preference.stated.v1", customer, n, days, data)
+
+
+def consent(n: int, customer: str, days: float, purpose: str, granted: bool, channel: str | None = None) -> dict:
+    data = {"customer_id": customer, "purpose": purpose, "granted": granted, "channel": channel}
+    return event("cx.consent.changed.v1", customer, n, days, {k: v for k, v in data.items() if v is not None})
+
+
+def member(n: int, customer: str, days: float, role: str) -> dict[str, Any]:
+    data = {"customer_id": customer, "account_id": ACCOUNT, "role": role, "member": True}
+    return event("cx.account.membership.changed.v1", customer, n, days, data)
 
 
 def family_restaurant() -> list[dict[str, Any]]:
-    """B2C: the Alvarez family comes for discounted family nights; one wrong order nearly undid it all."""
     c = "c-ana-alvarez"
+    card = {"kind": "loyalty_card", "value": "LC-20417"}
     return [
-        preferences(1, c, 0, name_to_use="Ana", channel="email", contact_hours="18:00-20:00", tone="casual"),
-        touchpoint(2, c, 1, channel="store", kind="visit", sentiment=0.8, emotion="delighted",
+        preferences(1, c, 0, name_to_use="Ana", channel="email", contact_hours="18:00-20:00",
+                    timezone="Europe/Madrid", tone="casual", language="es"),
+        consent(2, c, 0, "marketing", True, "email"),
+        consent(3, c, 0, "service", True),
+        event("cx.identity.linked.v1", c, 4, 0, {"customer_id": c, "identity": card}),
+        touchpoint(5, c, 1, channel="store", kind="visit", sentiment=0.8, emotion="delighted",
                    note="Family night with the kids; asked about the birthday menu."),
-        touchpoint(3, c, 8, channel="store", kind="purchase", sentiment=0.6, value={"amount": 64.5, "currency": "EUR"}),
-        touchpoint(4, c, 15, channel="store", kind="visit", rating={"scale": "stars", "value": 5}),
-        touchpoint(5, c, 22, channel="app", kind="delivery", sentiment=-0.7, emotion="annoyed",
-                   outcome="unresolved", note="Order arrived wrong: no gluten-free pasta for her son."),
-        touchpoint(6, c, 22.1, channel="phone", kind="complaint", sentiment=-0.9, emotion="let_down",
-                   outcome="unresolved", handled_by="shift-lead-marco"),
-        preferences(7, c, 23, source="observed", channel="app"),
+        # The till knows her only by her loyalty card: intake resolves it to her.
+        event("cx.touchpoint.recorded.v1", c, 6, 8, {"identity": card, "channel": "store", "kind": "purchase",
+                                                     "sentiment": 0.6, "value": {"amount": 64.5, "currency": "EUR"}}),
+        touchpoint(7, c, 15, channel="store", kind="visit", rating={"scale": "stars", "value": 5}),
+        touchpoint(8, c, 22, channel="app", kind="delivery", sentiment=-0.7, emotion="annoyed",
+                   note="Order arrived wrong: no gluten-free pasta for her son."),
+        touchpoint(9, c, 22.1, channel="phone", kind="complaint", sentiment=-0.9, emotion="let_down",
+                   outcome="unresolved", handled_by="shift-lead-marco", attributes={"case_id": "case-5521"}),
+        preferences(10, c, 23, source="observed", channel="app"),
+    ]
+
+
+def impulse_buyer() -> list[dict[str, Any]]:
+    c = "c-zoe-park"
+    return [
+        touchpoint(1, c, 3, channel="social", kind="visit", sentiment=0.5, emotion="curious"),
+        touchpoint(2, c, 3.2, channel="app", kind="purchase", sentiment=0.9, emotion="delighted",
+                   value={"amount": 189.0, "currency": "USD"}),
+        preferences(3, c, 3.3, channel="app", tone="casual", frequency="weekly"),
+        consent(4, c, 3.3, "marketing", True, "app"),
+        consent(5, c, 3.3, "marketing", False, "email"),
+        touchpoint(6, c, 6, channel="app", kind="delivery", sentiment=0.7, emotion="relieved"),
     ]
 
 
 def buying_team() -> list[dict[str, Any]]:
-    """B2B: at Hollis Plastics a plant engineer and a purchasing agent choose a new moulding press together."""
-    engineer, buyer, account = "c-dana-hollis-eng", "c-raj-hollis-buy", "acct-hollis-plastics"
+    engineer, buyer, manager = "c-dana-hollis-eng", "c-raj-hollis-buy", "c-helen-hollis-mgr"
     return [
-        preferences(1, engineer, 0, name_to_use="Dana", channel="field_sales", tone="formal",
-                    avoid_topics=["discount pressure"]),
-        touchpoint(2, engineer, 2, account_id=account, channel="field_sales", kind="meeting", sentiment=0.7,
+        member(1, engineer, 0, "technical"),
+        preferences(2, engineer, 0, name_to_use="Dana", channel="field_sales", tone="formal",
+                    avoid_topics=["discount pressure"], accessibility=["large_print"]),
+        touchpoint(3, engineer, 2, account_id=ACCOUNT, channel="field_sales", kind="meeting", sentiment=0.7,
                    emotion="interested", handled_by="am-lucia"),
-        touchpoint(3, engineer, 20, account_id=account, channel="phone", kind="support_case", sentiment=-0.4,
-                   outcome="unresolved", emotion="frustrated"),
-        preferences(1, buyer, 0, name_to_use="Mr. Patel", channel="email", frequency="monthly", tone="formal"),
-        touchpoint(2, buyer, 5, account_id=account, channel="email", kind="contract_renewal", sentiment=0.3,
+        touchpoint(4, engineer, 20, account_id=ACCOUNT, channel="phone", kind="support_case", sentiment=-0.4,
+                   outcome="unresolved", emotion="frustrated", attributes={"case_id": "case-7730"}),
+        member(1, buyer, 0, "purchasing"),
+        preferences(2, buyer, 0, name_to_use="Mr. Patel", channel="email", frequency="monthly", tone="formal"),
+        consent(3, buyer, 0, "marketing", True, "email"),
+        touchpoint(4, buyer, 5, account_id=ACCOUNT, channel="email", kind="contract_renewal", sentiment=0.3,
                    value={"amount": 185000, "currency": "USD"}),
-        touchpoint(3, buyer, 12, account_id=account, channel="field_sales", kind="meeting",
+        touchpoint(5, buyer, 12, account_id=ACCOUNT, channel="field_sales", kind="meeting",
                    rating={"scale": "nps", "value": 9}),
+        member(1, manager, 0, "decision_maker"),
+        preferences(2, manager, 0, channel="phone", contact_hours="08:00-10:00", timezone="America/Chicago"),
+        touchpoint(3, manager, 14, account_id=ACCOUNT, channel="field_sales", kind="meeting", sentiment=0.5,
+                   emotion="reassured"),
     ]
 
 
 def seed_demo(experience_url: str, api_key: str) -> None:
-    events = family_restaurant() + buying_team()
+    events = family_restaurant() + impulse_buyer() + buying_team()
     response = httpx.post(
         f"{experience_url}/v1/events",
         json=events,
         headers={"content-type": "application/cloudevents-batch+json", "authorization": f"Bearer {api_key}"},
         timeout=30,
     )
-    response.raise_for_status()
+    if response.status_code != 202:
+        raise RuntimeError(f"demo seeding refused ({response.status_code}): {response.text}")
     body = response.json()
     console.print(f"demo        {len(body['accepted'])} events stored, {len(body['duplicates'])} already there: "
-                  "customers c-ana-alvarez, c-dana-hollis-eng, c-raj-hollis-buy")
+                  f"c-ana-alvarez, c-zoe-park, and the buying team of {ACCOUNT}")

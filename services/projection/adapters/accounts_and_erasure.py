@@ -11,7 +11,7 @@ from services.projection.domain import MemberRecord
 NOTIFY_CHANNEL = "rapport_views"  # payload: '<customer id>:<position>' or '<customer id>:erased'
 ERASED = "erased"
 
-_ERASED_AMONG = text("SELECT customer_id FROM erased_customers WHERE customer_id = ANY(:ids)")
+_ERASED_AMONG = text("SELECT customer_id FROM erased_views WHERE customer_id = ANY(:ids)")
 _DELETE_VIEWS = text("DELETE FROM customer_views WHERE customer_id = ANY(:ids)")
 _DELETE_TIMELINE = text("DELETE FROM timeline_entries WHERE customer_id = ANY(:ids)")
 _LEAVE_ACCOUNTS = text(
@@ -24,7 +24,7 @@ _LEAVE_ACCOUNTS = text(
 )
 _RECORD_ERASED = text(
     """
-    INSERT INTO erased_customers (customer_id, position)
+    INSERT INTO erased_views (customer_id, position)
     SELECT r.customer_id, r.position
     FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(customer_id text, position bigint)
     ON CONFLICT (customer_id) DO NOTHING

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 _VIEW = text("SELECT view FROM customer_views WHERE customer_id = :id")
 _ACCOUNT = text("SELECT view FROM account_views WHERE account_id = :id")
-_ERASED = text("SELECT 1 FROM erased_customers WHERE customer_id = :id")
+_ERASED = text("SELECT 1 FROM erased_views WHERE customer_id = :id")
 
 
 @dataclass(frozen=True, slots=True)

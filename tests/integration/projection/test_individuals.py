@@ -164,7 +164,7 @@ async def test_an_erased_customer_leaves_no_personal_data(projection: Projection
             "(SELECT count(*) FROM timeline_entries WHERE customer_id = :c) AS timeline, "
             "(SELECT count(*) FROM customer_views WHERE view::text LIKE :s OR fold_state::text LIKE :s) AS anywhere, "
             "(SELECT count(*) FROM account_views WHERE view::text LIKE :s) AS accounts, "
-            "(SELECT position FROM erased_customers WHERE customer_id = :c) AS erased_at"
+            "(SELECT position FROM erased_views WHERE customer_id = :c) AS erased_at"
         ), {"c": erased, "s": f"%{secret}%"})  # fmt: skip
         row = tables.one()
     assert (row.views, row.timeline, row.anywhere, row.accounts, row.erased_at) == (0, 0, 0, 0, 6)

@@ -42,7 +42,7 @@ def upgrade() -> None:
     # Erased customers stay listed (id and the erasure's position only) so no replay can bring them back.
     op.execute(
         """
-        CREATE TABLE erased_customers (
+        CREATE TABLE erased_views (
             customer_id text PRIMARY KEY,
             position bigint NOT NULL,
             tombstone_published boolean NOT NULL DEFAULT false
@@ -52,6 +52,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.execute("DROP TABLE erased_customers")
+    op.execute("DROP TABLE erased_views")
     op.execute("DROP TABLE account_views")
     op.execute("DROP TABLE account_members")
