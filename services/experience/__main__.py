@@ -5,9 +5,11 @@ import asyncio
 import sys
 
 import uvicorn
+from pydantic import ValidationError
 
 from services.experience.adapters.migrate import migrate
 from services.experience.bootstrap import create_app
+from services.experience.logs import configure_logging
 from services.experience.settings import ExperienceSettings
 
 
@@ -23,15 +25,28 @@ class _AnnouncingServer(uvicorn.Server):
 
 
 def serve(settings: ExperienceSettings) -> None:
+    configure_logging(settings.log_level)
     config = uvicorn.Config(create_app(settings), host=settings.http_host, port=settings.http_port, log_level="warning")
     _AnnouncingServer(config).run()  # uvicorn turns SIGTERM/SIGINT into a graceful shutdown
+
+
+def load_settings() -> ExperienceSettings:
+    """The settings from the environment, or an exit naming each problem (never echoing a value: secrets)."""
+    try:
+        return ExperienceSettings()  # database_url comes from the environment
+    except ValidationError as error:
+        problems = [
+            f"  {'.'.join(str(part) for part in e['loc']) or 'settings'}: {e['msg']}"
+            for e in error.errors(include_input=False, include_url=False)
+        ]
+        sys.exit("experience service: refusing to start, the settings are not usable:\n" + "\n".join(problems))
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m services.experience")
     parser.add_argument("command", nargs="?", choices=["serve", "migrate"], default="serve")
     args = parser.parse_args(argv)
-    settings = ExperienceSettings()  # database_url comes from the environment
+    settings = load_settings()
     if args.command == "migrate":
         asyncio.run(migrate(settings.database_url))
         print("experience migrations applied", flush=True)

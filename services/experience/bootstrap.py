@@ -11,9 +11,15 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from services.experience.adapters.event_store import PostgresEventStore
 from services.experience.adapters.kafka import KafkaRecordProducer
+from services.experience.adapters.kafka_security import KafkaSecurity
+from services.experience.adapters.metrics import ExperienceMetrics
+from services.experience.adapters.migrate import revisions
 from services.experience.domain.identities import IdentityHasher
+from services.experience.domain.rate_limit import RateLimiter
+from services.experience.entrypoints.auth import Authenticator
 from services.experience.entrypoints.http import Limits, create_api
 from services.experience.entrypoints.kafka_intake import subscribe_intake
+from services.experience.entrypoints.readiness import Readiness
 from services.experience.handlers.intake import IntakeHandler
 from services.experience.handlers.record_events import EventRecorder
 from services.experience.handlers.relay import EventRelay
@@ -32,15 +38,31 @@ async def _start_intake(broker: KafkaBroker, retry_s: float = 2.0) -> None:
             await asyncio.sleep(retry_s)
 
 
+def kafka_security(settings: ExperienceSettings) -> KafkaSecurity:
+    password = settings.kafka_sasl_password
+    return KafkaSecurity(
+        protocol=settings.kafka_security_protocol,
+        sasl_mechanism=settings.kafka_sasl_mechanism,
+        username=settings.kafka_sasl_username,
+        password=None if password is None else password.get_secret_value(),
+        cafile=settings.kafka_ssl_cafile,
+    )
+
+
 def create_app(settings: ExperienceSettings) -> FastAPI:
     """The whole service as an ASGI app; its lifespan starts and stops the intake consumer and the relay."""
+    metrics = ExperienceMetrics()
+    security = kafka_security(settings)
     # hide_parameters: an error message must never carry a batch's rows (customer notes) into the logs.
     engine = create_async_engine(
         settings.database_url, pool_size=settings.database_pool_size, pool_pre_ping=True, hide_parameters=True
     )
     store = PostgresEventStore(engine)
     producer = KafkaRecordProducer(
-        settings.kafka_bootstrap, idempotence=settings.kafka_idempotence, linger_ms=settings.kafka_linger_ms
+        settings.kafka_bootstrap,
+        idempotence=settings.kafka_idempotence,
+        linger_ms=settings.kafka_linger_ms,
+        security=security,
     )
     relay = EventRelay(
         store,
@@ -49,10 +71,15 @@ def create_app(settings: ExperienceSettings) -> FastAPI:
         name=settings.events_topic,
         batch_size=settings.relay_batch_size,
         poll_interval_s=settings.relay_poll_interval_s,
+        metrics=metrics,
     )
     # Appends wake the relay at once; its poll interval is only the fallback.
-    recorder = EventRecorder(store, IdentityHasher(settings.identity_key()), on_appended=relay.wake.set)
-    broker = KafkaBroker(settings.kafka_bootstrap, enable_idempotence=settings.kafka_idempotence)
+    recorder = EventRecorder(
+        store, IdentityHasher(settings.identity_key()), on_appended=relay.wake.set, metrics=metrics
+    )
+    broker = KafkaBroker(
+        settings.kafka_bootstrap, enable_idempotence=settings.kafka_idempotence, security=security.faststream()
+    )
     intake = IntakeHandler(recorder, producer, settings.intake_dlq_topic, allow_erasure=settings.intake_accepts_erasure)
     subscribe_intake(
         broker,
@@ -81,4 +108,13 @@ def create_app(settings: ExperienceSettings) -> FastAPI:
             await engine.dispose()
 
     limits = Limits(max_body_bytes=settings.max_body_bytes, max_batch_events=settings.max_batch_events)
-    return create_api(recorder, store, limits, lifespan=lifespan)
+    head, older = revisions()
+    return create_api(
+        recorder,
+        store,
+        limits,
+        lifespan=lifespan,
+        authenticator=Authenticator(settings.keys(), RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst)),
+        readiness=Readiness(store, producer, head, older, broker_cache_s=settings.readiness_broker_cache_s),
+        relay_name=relay.name,
+    )

@@ -2,13 +2,17 @@
 
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from contracts import topics
+from contracts.auth import ApiKey, ApiKeyConfigError, parse_keys
 
 _MIN_KEY_LENGTH = 32
 _DEVELOPMENT_IDENTITY_KEY = b"rapport-development-identity-hash-key-not-secret"
+
+SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
+SaslMechanism = Literal["SCRAM-SHA-256", "SCRAM-SHA-512", "PLAIN"]
 
 
 class ExperienceSettings(BaseSettings):
@@ -28,6 +32,12 @@ class ExperienceSettings(BaseSettings):
     # The embedded broker (Tansu) has no idempotent producer; real Kafka should always have it on.
     kafka_idempotence: bool = False
     kafka_linger_ms: int = Field(default=5, ge=0)
+    # Kafka client security, the same for every client the service makes (intake consumer, producer, relay).
+    kafka_security_protocol: SecurityProtocol = "PLAINTEXT"
+    kafka_sasl_mechanism: SaslMechanism | None = None
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    kafka_ssl_cafile: str | None = None  # PEM; without it, TLS trusts the system's CAs
     intake_group_id: str = "rapport-experience-intake"
     intake_max_records: int = Field(default=2000, gt=0)
     intake_topic: str = topics.INTAKE
@@ -38,11 +48,51 @@ class ExperienceSettings(BaseSettings):
     identity_hash_key: SecretStr | None = None
     # cx.intake.v1 is open to any producer; turn this off to accept erasures only through the HTTP API.
     intake_accepts_erasure: bool = True
+    # Hashed API keys, `name:sha256hex:scope+scope,...` (contracts.auth). Hashes, yet kept out of logs all the same.
+    api_keys: SecretStr | None = None
+    # Per key and per process: a token bucket refilled at `rate_limit_per_s`, holding at most `rate_limit_burst`.
+    rate_limit_per_s: float = Field(default=200.0, gt=0)
+    rate_limit_burst: int = Field(default=400, ge=1)
+    readiness_broker_cache_s: float = Field(default=2.0, ge=0)
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    @field_validator(
+        "kafka_sasl_mechanism",
+        "kafka_sasl_username",
+        "kafka_sasl_password",
+        "kafka_ssl_cafile",
+        "api_keys",
+        mode="before",
+    )
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        # docker-compose passes `${VAR:-}` as an empty string when the variable is not set
+        return None if value == "" else value
 
     @model_validator(mode="after")
-    def _safe_in_production(self) -> "ExperienceSettings":
-        if self.environment != "production":
-            return self
+    def _consistent(self) -> "ExperienceSettings":
+        self.keys()  # a malformed key list stops the start with the entry it cannot read
+        self._check_kafka_security()
+        if self.environment == "production":
+            self._check_production()
+        return self
+
+    def _check_kafka_security(self) -> None:
+        sasl = self.kafka_security_protocol.startswith("SASL_")
+        if sasl and not (self.kafka_sasl_mechanism and self.kafka_sasl_username and self.kafka_sasl_password):
+            raise ValueError(
+                f"RAPPORT_EXPERIENCE_KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol} needs "
+                "RAPPORT_EXPERIENCE_KAFKA_SASL_MECHANISM, _KAFKA_SASL_USERNAME and _KAFKA_SASL_PASSWORD"
+            )
+        if not sasl and (self.kafka_sasl_mechanism or self.kafka_sasl_username or self.kafka_sasl_password):
+            raise ValueError(
+                "SASL settings are given but RAPPORT_EXPERIENCE_KAFKA_SECURITY_PROTOCOL is "
+                f"{self.kafka_security_protocol}; use SASL_SSL (or SASL_PLAINTEXT)"
+            )
+        if self.kafka_ssl_cafile and not self.kafka_security_protocol.endswith("SSL"):
+            raise ValueError("RAPPORT_EXPERIENCE_KAFKA_SSL_CAFILE is set but the security protocol does not use TLS")
+
+    def _check_production(self) -> None:
         if not self.kafka_idempotence:
             raise ValueError("production needs RAPPORT_EXPERIENCE_KAFKA_IDEMPOTENCE=true (real Kafka supports it)")
         key = self.identity_hash_key
@@ -51,7 +101,21 @@ class ExperienceSettings(BaseSettings):
                 f"production needs RAPPORT_EXPERIENCE_IDENTITY_HASH_KEY: a secret of at least {_MIN_KEY_LENGTH} "
                 "characters (e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`), kept for good"
             )
-        return self
+        if not self.keys():
+            raise ValueError(
+                "production needs RAPPORT_EXPERIENCE_API_KEYS: hashed keys as `name:sha256hex:scope+scope,...` "
+                "(make one with `python -c 'from contracts.auth import *; k = new_key(); "
+                'print(k, describe("name", k, [Scope.EVENTS_WRITE]))\'`); refusing to run without authentication'
+            )
+
+    def keys(self) -> list[ApiKey]:
+        """The configured API keys; none means authentication is off (development only)."""
+        if self.api_keys is None:
+            return []
+        try:
+            return parse_keys(self.api_keys.get_secret_value())
+        except ApiKeyConfigError as error:
+            raise ValueError(f"RAPPORT_EXPERIENCE_API_KEYS: {error}") from None
 
     def identity_key(self) -> bytes:
         """The identity hash key; in development a fixed one, so links survive restarts of `rapport dev`."""

@@ -114,6 +114,19 @@ class PostgresEventStore(EventStore):
             async with self._engine.connect() as conn:
                 await conn.execute(text("SELECT 1"))
 
+    async def schema_version(self) -> str | None:
+        with _unavailable_on_connection_errors():
+            async with self._engine.connect() as conn:
+                if not await conn.scalar(sql.SCHEMA_VERSION_TABLE_EXISTS):
+                    return None
+                version: str | None = await conn.scalar(sql.SCHEMA_VERSION)
+                return version
+
+    async def relay_backlog(self, name: str) -> int:
+        with _unavailable_on_connection_errors():
+            async with self._engine.connect() as conn:
+                return max(0, int(await conn.scalar(sql.RELAY_BACKLOG, {"name": name}) or 0))
+
     @asynccontextmanager
     async def leadership(self, name: str) -> AsyncIterator[Checkpoint]:
         # A session-level advisory lock on a connection we keep: if this process dies or its connection

@@ -5,21 +5,26 @@ from collections.abc import Sequence
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from services.experience.adapters.ports import OutgoingRecord, RecordProducer
+from services.experience.adapters.kafka_security import KafkaSecurity
+from services.experience.adapters.ports import BrokerUnavailableError, OutgoingRecord, RecordProducer
 
 
 class KafkaRecordProducer(RecordProducer):
     """Batches sends (linger) and awaits every acknowledgement before `send_all` returns."""
 
-    def __init__(self, bootstrap: str, *, idempotence: bool, linger_ms: int = 5) -> None:
+    def __init__(
+        self, bootstrap: str, *, idempotence: bool, linger_ms: int = 5, security: KafkaSecurity | None = None
+    ) -> None:
         self._bootstrap = bootstrap
         self._idempotence = idempotence
         self._linger_ms = linger_ms
+        self._security = security or KafkaSecurity()
         self._producer: AIOKafkaProducer | None = None
 
     async def start(self) -> None:
         self._producer = AIOKafkaProducer(
             bootstrap_servers=self._bootstrap,
+            **self._security.client_options(),
             acks="all",
             enable_idempotence=self._idempotence,
             linger_ms=self._linger_ms,
@@ -39,8 +44,20 @@ class KafkaRecordProducer(RecordProducer):
         futures = [await self._producer.send(topic, value=r.value, key=r.key, headers=r.headers) for r in records]
         await asyncio.gather(*futures)
 
+    async def ping(self, timeout_s: float = 2.0) -> None:
+        """A metadata round trip to the cluster, on the producer's own connections."""
+        if self._producer is None:
+            raise BrokerUnavailableError("the producer has not started")
+        try:
+            async with asyncio.timeout(timeout_s):
+                await self._producer.client.fetch_all_metadata()
+        except Exception as error:  # KafkaError, TimeoutError, OSError: all mean "not reachable now"
+            raise BrokerUnavailableError(repr(error)) from error
+
     async def last_values(self, topic: str) -> list[bytes]:
-        consumer = AIOKafkaConsumer(bootstrap_servers=self._bootstrap, enable_auto_commit=False)
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self._bootstrap, enable_auto_commit=False, **self._security.client_options()
+        )
         await consumer.start()
         try:
             return await _last_values(consumer, topic)

@@ -4,6 +4,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -17,6 +18,15 @@ def _upgrade(connection: Connection) -> None:
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection
     command.upgrade(config, "head")
+
+
+def revisions() -> tuple[str | None, frozenset[str]]:
+    """The newest migration this code ships and every older one (read from the files, no database needed)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    scripts = ScriptDirectory.from_config(config)
+    head = scripts.get_current_head()
+    return head, frozenset(s.revision for s in scripts.walk_revisions() if s.revision != head)
 
 
 async def migrate(database_url: str) -> None:

@@ -12,6 +12,10 @@ class EventStoreUnavailableError(RuntimeError):
     """The event store cannot be reached right now; the caller should retry later, nothing was stored."""
 
 
+class BrokerUnavailableError(RuntimeError):
+    """The Kafka cluster did not answer a metadata request in time."""
+
+
 @dataclass(frozen=True, slots=True)
 class StoredEvent:
     """An event as the relay publishes it: `document` is the CloudEvent JSON with its storage attributes."""
@@ -54,6 +58,14 @@ class EventStore(ABC):
         """Raise EventStoreUnavailableError unless the store answers."""
 
     @abstractmethod
+    async def schema_version(self) -> str | None:
+        """The applied migration revision (None before the first); raises EventStoreUnavailableError."""
+
+    @abstractmethod
+    async def relay_backlog(self, name: str) -> int:
+        """Stored events the relay `name` has not published yet: newest position minus its checkpoint."""
+
+    @abstractmethod
     def leadership(self, name: str) -> AbstractAsyncContextManager[Checkpoint]:
         """Wait until this process is the only holder of `name`; yield its checkpoint."""
 
@@ -67,6 +79,10 @@ class RecordProducer(ABC):
     @abstractmethod
     async def last_values(self, topic: str) -> list[bytes]:
         """The value of the last record of each partition of `topic` (none for a missing or empty topic)."""
+
+    @abstractmethod
+    async def ping(self, timeout_s: float = 2.0) -> None:
+        """Raise BrokerUnavailableError unless the cluster answers a metadata request within `timeout_s`."""
 
 
 @dataclass(frozen=True, slots=True)

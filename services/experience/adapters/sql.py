@@ -74,3 +74,11 @@ SAVE_CHECKPOINT = text(
     "INSERT INTO relay_checkpoints (name, position) VALUES (:name, :position) "
     "ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position"
 )
+
+# max(position) walks the primary key backwards: one index probe, cheap enough for every scrape.
+RELAY_BACKLOG = text(
+    "SELECT coalesce((SELECT max(position) FROM events), 0) "
+    "- coalesce((SELECT position FROM relay_checkpoints WHERE name = :name), 0)"
+)
+SCHEMA_VERSION = text("SELECT version_num FROM alembic_version_experience")
+SCHEMA_VERSION_TABLE_EXISTS = text("SELECT to_regclass('alembic_version_experience') IS NOT NULL")

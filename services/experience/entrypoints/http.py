@@ -1,21 +1,32 @@
-"""The HTTP API of the write side: `POST /v1/events`, `DELETE /v1/customers/{id}`, liveness and readiness."""
+"""The HTTP API of the write side: `POST /v1/events`, `DELETE /v1/customers/{id}`, probes and metrics."""
 
+import asyncio
 import uuid
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
 import structlog
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Path, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 
+from contracts import topics
+from contracts.auth import Scope
 from contracts.catalog import CUSTOMER_ERASED, CustomerEvent
 from contracts.views import ErasureConfirmation
+from services.experience.adapters.metrics import CONTENT_TYPE, ExperienceMetrics
 from services.experience.adapters.ports import EventStore, EventStoreUnavailableError
 from services.experience.domain.append import AppendResult
+from services.experience.domain.rate_limit import RateLimiter
+from services.experience.domain.tracing import valid_traceparent
+from services.experience.entrypoints.auth import Admin, Authenticator, Writer, announce, check_routes
+from services.experience.entrypoints.observed import ObservedRequests
+from services.experience.entrypoints.readiness import OK, Readiness
+from services.experience.entrypoints.refusals import RequestError
 from services.experience.handlers.record_events import EventRecorder, FieldError, InvalidEventsError, validate_all
 
 log = structlog.get_logger(__name__)
@@ -30,26 +41,17 @@ class Limits:
     max_batch_events: int = 1000
 
 
-class RequestError(Exception):
-    """A request refused before validation: the status code and a message for the caller."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-
-
 async def read_body(request: Request, limit: int) -> bytes:
     """The body, refusing early on a declared or streamed size over `limit`."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise RequestError(413, f"the body is larger than {limit} bytes")
+        raise RequestError(413, f"the body is larger than {limit} bytes", reason="too_large")
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise RequestError(413, f"the body is larger than {limit} bytes")
+            raise RequestError(413, f"the body is larger than {limit} bytes", reason="too_large")
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -57,18 +59,18 @@ async def read_body(request: Request, limit: int) -> bytes:
 def documents_of(media_type: str, body: bytes, limits: Limits) -> list[Any]:
     """The JSON documents a request carries: one event, or the elements of a batch."""
     if media_type not in SINGLE_TYPES and media_type != BATCH_TYPE:
-        raise RequestError(415, f"send {BATCH_TYPE} or one of {sorted(SINGLE_TYPES)}")
+        raise RequestError(415, f"send {BATCH_TYPE} or one of {sorted(SINGLE_TYPES)}", reason="unsupported_media_type")
     try:
         decoded = orjson.loads(body)  # refuses bytes that are not UTF-8 as well
     except orjson.JSONDecodeError as error:
-        raise RequestError(400, f"the body is not JSON in UTF-8: {error}") from None
+        raise RequestError(400, f"the body is not JSON in UTF-8: {error}", reason="invalid_json") from None
     if media_type == BATCH_TYPE and not isinstance(decoded, list):
-        raise RequestError(400, "a batch must be a JSON array of events")
+        raise RequestError(400, "a batch must be a JSON array of events", reason="invalid_batch")
     documents = decoded if isinstance(decoded, list) else [decoded]  # an array as application/json is a batch
     if not documents:
-        raise RequestError(400, "a batch must hold at least one event")
+        raise RequestError(400, "a batch must hold at least one event", reason="invalid_batch")
     if len(documents) > limits.max_batch_events:
-        raise RequestError(413, f"a batch holds at most {limits.max_batch_events} events")
+        raise RequestError(413, f"a batch holds at most {limits.max_batch_events} events", reason="too_large")
     return documents
 
 
@@ -115,61 +117,114 @@ def _json(body: Any, status_code: int = 200) -> Response:
     return Response(orjson.dumps(body), status_code=status_code, media_type="application/json")
 
 
+def _event_id(documents: list[Any], index: int) -> str | None:
+    """The id a refused document claims, for the log; only when it is a plain string of sane length."""
+    document = documents[index] if index < len(documents) else None
+    event_id = document.get("id") if isinstance(document, dict) else None
+    return event_id if isinstance(event_id, str) and len(event_id) <= 256 else None
+
+
 def create_api(
     recorder: EventRecorder,
     store: EventStore,
     limits: Limits,
     lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]] | None = None,
+    *,
+    authenticator: Authenticator | None = None,
+    readiness: Readiness | None = None,
+    relay_name: str = topics.EVENTS,
 ) -> FastAPI:
+    """The ASGI app. Without an authenticator every request is anonymous (development, tests of other things)."""
+    metrics: ExperienceMetrics = recorder.metrics
     app = FastAPI(title="Rapport experience service", version="1", lifespan=lifespan)
+    app.state.authenticator = authenticator or Authenticator([], RateLimiter(1e9, 1_000_000_000))
+    announce(app.state.authenticator)
+    readiness = readiness or Readiness(store)
 
     @app.exception_handler(RequestError)
     async def refuse(request: Request, error: RequestError) -> Response:
-        return _json({"errors": [{"message": error.message}]}, status_code=error.status)
+        if error.reason is not None:
+            metrics.rejected.labels(error.reason).inc()
+            log.info("http.refused", reason=error.reason, status=error.status, path=request.url.path)
+        response = _json({"errors": [{"message": error.message}]}, status_code=error.status)
+        response.headers.update(error.headers)
+        return response
 
-    async def answer(events: list[CustomerEvent]) -> Response:
+    @app.exception_handler(RequestValidationError)
+    async def invalid_parameters(request: Request, error: RequestValidationError) -> Response:
+        metrics.rejected.labels("validation_failed").inc()
+        errors = [{"path": ".".join(str(part) for part in e["loc"]), "message": e["msg"]} for e in error.errors()]
+        return _json({"errors": errors}, status_code=422)
+
+    def refused(invalid: InvalidEventsError, documents: list[Any]) -> Response:
+        metrics.count_rejected(invalid.reasons.values())
+        for index, reason in sorted(invalid.reasons.items())[:100]:  # one line per refused event, bounded
+            log.info("events.rejected", reason=reason, index=index, event_id=_event_id(documents, index))
+        return _json({"errors": [_error(e) for e in invalid.errors]}, status_code=422)
+
+    async def answer(events: list[CustomerEvent], documents: list[Any], traceparent: str | None) -> Response:
         try:
-            result = await recorder.record(events)
+            result = await recorder.record(events, traceparent)
         except InvalidEventsError as invalid:
-            return _json({"errors": [_error(e) for e in invalid.errors]}, status_code=422)
+            return refused(invalid, documents)
         except EventStoreUnavailableError as error:
             log.warning("http.store_unavailable", error=str(error))
             raise RequestError(503, "the event store is unavailable; retry later") from None
         return _json(accepted_body(result, events), status_code=202)
 
     @app.post("/v1/events", status_code=202)
-    async def record_events(request: Request) -> Response:
+    async def record_events(request: Request, caller: Writer) -> Response:
         media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         body = await read_body(request, limits.max_body_bytes)
         documents = documents_of(media_type, body, limits)
         try:
             events = validate_all(documents)
         except InvalidEventsError as invalid:
-            return _json({"errors": [_error(e) for e in invalid.errors]}, status_code=422)
-        return await answer(events)
+            return refused(invalid, documents)
+        if Scope.ADMIN not in caller.scopes and any(e.type == CUSTOMER_ERASED for e in events):
+            raise RequestError(403, f"erasure needs the scope {Scope.ADMIN.value}", reason="forbidden")
+        return await answer(events, documents, valid_traceparent(request.headers.get("traceparent")))
 
     @app.delete("/v1/customers/{customer_id}", status_code=202)
-    async def erase_customer(customer_id: str, reason: str = "customer_request") -> Response:
+    async def erase_customer(
+        request: Request,
+        caller: Admin,
+        customer_id: Annotated[str, Path(min_length=1, max_length=128)],
+        reason: Annotated[str, Query(min_length=1, max_length=256)] = "customer_request",
+    ) -> Response:
         """Erase a customer (right to be forgotten): stores `cx.customer.erased.v1` and answers as POST does.
 
         Repeating the request answers 202 with the erasure event among the duplicates and no new confirmation.
         """
+        documents = [erasure_document(customer_id, reason, datetime.now(UTC))]
         try:
-            events = validate_all([erasure_document(customer_id, reason, datetime.now(UTC))])
+            events = validate_all(documents)
         except InvalidEventsError as invalid:
-            return _json({"errors": [_error(e) for e in invalid.errors]}, status_code=422)
-        return await answer(events)
+            return refused(invalid, documents)
+        return await answer(events, documents, valid_traceparent(request.headers.get("traceparent")))
 
     @app.get("/healthz")
     async def alive() -> dict[str, str]:
+        """Liveness: the process answers. Nothing else is checked, so a database outage restarts nothing."""
         return {"status": "alive"}
 
     @app.get("/readyz")
     async def ready() -> Response:
-        try:
-            await store.ping()
-        except EventStoreUnavailableError:
-            return _json({"status": "unavailable", "database": "unreachable"}, status_code=503)
-        return _json({"status": "ready"})
+        """Readiness: 200 when PostgreSQL answers at the migration head and the broker answers; else 503."""
+        found = await readiness.check()
+        if all(state == OK for state in found.values()):
+            return _json({"status": "ready", **found})
+        return _json({"status": "unavailable", **found}, status_code=503)
 
+    @app.get("/metrics")
+    async def prometheus() -> Response:
+        try:
+            async with asyncio.timeout(1.0):
+                metrics.relay_backlog.set(await store.relay_backlog(relay_name))
+        except (EventStoreUnavailableError, TimeoutError):
+            pass  # the gauge keeps its last value; readiness reports the outage
+        return Response(metrics.exposition(), media_type=CONTENT_TYPE)
+
+    check_routes(app)
+    app.add_middleware(ObservedRequests, metrics=metrics)
     return app

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 import orjson
 import structlog
 
-from contracts import EventParseError, parse_event, topics
+from contracts import EventParseError, canonical, parse_event, topics
 from contracts.catalog import CUSTOMER_ERASED, CustomerEvent
 from services.experience.adapters.ports import OutgoingRecord, RecordProducer
+from services.experience.domain.tracing import trace_id, valid_traceparent
 from services.experience.handlers.record_events import EventRecorder
 
 log = structlog.get_logger(__name__)
@@ -62,6 +63,14 @@ def dead_letter(record: IntakeRecord, rejection: Rejection) -> OutgoingRecord:
     return OutgoingRecord(key=record.key, value=record.value, headers=headers)
 
 
+def traceparent_of(record: IntakeRecord) -> str | None:
+    """The record's `traceparent` header when it is a valid W3C one."""
+    for name, value in record.headers:
+        if name == canonical.HEADER_TRACEPARENT:
+            return valid_traceparent(value)
+    return None
+
+
 class IntakeHandler:
     """Returns only once the batch is stored and dead-lettered, so the caller may commit its offsets."""
 
@@ -83,35 +92,51 @@ class IntakeHandler:
     async def handle(self, records: Sequence[IntakeRecord]) -> None:
         events: list[CustomerEvent] = []
         sources: list[IntakeRecord] = []  # the record each event came from
-        letters: list[OutgoingRecord] = []
+        refused: list[tuple[IntakeRecord, Rejection, str | None]] = []  # record, why, event id when known
         for record in records:
             parsed = self._parse(record)
             if isinstance(parsed, Rejection):
-                letters.append(dead_letter(record, parsed))
+                refused.append((record, parsed, None))
             else:
                 events.append(parsed)
                 sources.append(record)
         try:
             if events:
-                result = await self._recorder.record_each(events)
+                result = await self._recorder.record_each(events, [traceparent_of(r) for r in sources])
                 # Refused events (unknown identity, erased customer, ...) are dead-lettered; the rest is stored.
-                letters.extend(dead_letter(sources[r.index], Rejection(r.reason, r.message)) for r in result.refusals)
-            if letters:
-                await self._producer.send_all(self._dlq_topic, letters)
+                refused.extend(
+                    (sources[r.index], Rejection(r.reason, r.message), events[r.index].id) for r in result.refusals
+                )
+            if refused:
+                await self._producer.send_all(self._dlq_topic, [dead_letter(r, why) for r, why, _ in refused])
         except Exception as error:
             # The caller will redeliver this batch; pausing first keeps an outage from becoming a hot loop.
             log.warning("intake.batch_failed", error=repr(error), records=len(records), retry_in_s=self._retry_s)
             await asyncio.sleep(self._retry_s)
             raise
-        if letters:
-            log.info("intake.dead_lettered", count=len(letters), reasons=sorted({_reason(r) for r in letters}))
+        if refused:
+            self._report(refused)
+
+    def _report(self, refused: list[tuple[IntakeRecord, Rejection, str | None]]) -> None:
+        """Counters once per batch; one log line per dead letter: reason, event id and where it came from.
+
+        The detail is left out of the log: a validation message may quote a value (a note, an identifier).
+        """
+        reasons = [why.reason for _, why, _ in refused]
+        self._recorder.metrics.count_rejected(reasons)
+        self._recorder.metrics.count_dead_lettered(reasons)
+        for record, why, event_id in refused:
+            log.info(
+                "intake.dead_lettered",
+                reason=why.reason,
+                event_id=event_id,
+                partition=record.partition,
+                offset=record.offset,
+                trace_id=trace_id(traceparent_of(record)),
+            )
 
     def _parse(self, record: IntakeRecord) -> CustomerEvent | Rejection:
         parsed = parse_record(record.value)
         if not self._allow_erasure and not isinstance(parsed, Rejection) and parsed.type == CUSTOMER_ERASED:
             return Rejection(ERASURE_NOT_ALLOWED, "erasure is not accepted on the intake topic; use the HTTP API")
         return parsed
-
-
-def _reason(record: OutgoingRecord) -> str:
-    return next(v.decode() for k, v in record.headers if k == topics.DLQ_REASON)

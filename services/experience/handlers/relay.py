@@ -8,6 +8,7 @@ import orjson
 import structlog
 
 from contracts import canonical
+from services.experience.adapters.metrics import ExperienceMetrics
 from services.experience.adapters.ports import Checkpoint, EventStore, OutgoingRecord, RecordProducer, StoredEvent
 
 log = structlog.get_logger(__name__)
@@ -44,6 +45,7 @@ class EventRelay:
         poll_interval_s: float = 0.05,
         retry_s: float = 1.0,
         wake: asyncio.Event | None = None,
+        metrics: ExperienceMetrics | None = None,
     ) -> None:
         self._store = store
         self._producer = producer
@@ -53,6 +55,12 @@ class EventRelay:
         self._poll_interval_s = poll_interval_s
         self._retry_s = retry_s
         self.wake = wake or asyncio.Event()
+        self._metrics = metrics or ExperienceMetrics()
+
+    @property
+    def name(self) -> str:
+        """The checkpoint's name: what `EventStore.relay_backlog` is asked about."""
+        return self._name
 
     async def run(self) -> None:
         """Relay until cancelled; any failure means: wait, then start over from the checkpoint."""
@@ -85,3 +93,5 @@ class EventRelay:
             await self._producer.send_all(self._topic, [to_record(e) for e in events])
             position = events[-1].position
             await checkpoint.save(position)
+            self._metrics.relayed.inc(len(events))
+            log.debug("relay.published", topic=self._topic, count=len(events), position=position)

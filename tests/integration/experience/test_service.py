@@ -60,4 +60,6 @@ async def test_a_batch_with_one_bad_event_stores_nothing(client: httpx.AsyncClie
 
 
 async def test_ready_when_the_database_answers(client: httpx.AsyncClient) -> None:
-    assert (await client.get("/readyz")).json() == {"status": "ready"}
+    assert (await client.get("/readyz")).json() == {
+        "status": "ready", "database": "ok", "migrations": "ok", "broker": "ok"
+    }

@@ -11,6 +11,7 @@ from typing import Any
 import orjson
 
 from services.experience.adapters.ports import (
+    BrokerUnavailableError,
     Checkpoint,
     EventStore,
     EventStoreUnavailableError,
@@ -46,6 +47,7 @@ class FakeEventStore(EventStore):
         self.erased: dict[str, str] = {}  # customer -> erasure event id
         self.checkpoints: dict[str, int] = {}
         self.available = True
+        self.version: str | None = "0002"
 
     async def append(self, events: Sequence[NewEvent], *, all_or_nothing: bool = True) -> AppendResult:
         await self.ping()
@@ -91,7 +93,7 @@ class FakeEventStore(EventStore):
                 str(e.customer_id),
                 e.event_id,
                 e.type,
-                None,
+                e.envelope.get("traceparent"),
                 orjson.dumps({**e.envelope, "position": p, "sequence": s, "recordedat": recorded}),
             )
             for p, s, e in self.rows
@@ -101,6 +103,14 @@ class FakeEventStore(EventStore):
     async def ping(self) -> None:
         if not self.available:
             raise EventStoreUnavailableError("the fake store is down")
+
+    async def schema_version(self) -> str | None:
+        await self.ping()
+        return self.version
+
+    async def relay_backlog(self, name: str) -> int:
+        await self.ping()
+        return max(0, len(self.rows) - self.checkpoints.get(name, 0))
 
     @contextlib.asynccontextmanager
     async def leadership(self, name: str) -> AsyncIterator[Checkpoint]:
@@ -122,6 +132,13 @@ class _FakeCheckpoint(Checkpoint):
 class FakeProducer(RecordProducer):
     def __init__(self) -> None:
         self.sent: dict[str, list[OutgoingRecord]] = {}
+        self.available = True
+        self.pings = 0
+
+    async def ping(self, timeout_s: float = 2.0) -> None:
+        self.pings += 1
+        if not self.available:
+            raise BrokerUnavailableError("the fake broker is down")
 
     async def send_all(self, topic: str, records: Sequence[OutgoingRecord]) -> None:
         self.sent.setdefault(topic, []).extend(records)

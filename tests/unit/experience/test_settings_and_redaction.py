@@ -3,12 +3,14 @@
 import pytest
 from pydantic import ValidationError
 
+from contracts.auth import Scope, describe, new_key
 from contracts.catalog import PERSONAL_FIELDS
 from services.experience.settings import ExperienceSettings
 
 from .fakes import REDACTED_PATHS, redacted
 
 URL = "postgresql+asyncpg://u@h/db"
+KEYS = describe("ops", new_key(), [Scope.ADMIN])
 
 
 def test_production_refuses_to_start_without_a_real_identity_hash_key() -> None:
@@ -21,7 +23,7 @@ def test_production_refuses_to_start_without_a_real_identity_hash_key() -> None:
 
     key = "k" * 43
     settings = ExperienceSettings(
-        database_url=URL, environment="production", kafka_idempotence=True, identity_hash_key=key
+        database_url=URL, environment="production", kafka_idempotence=True, identity_hash_key=key, api_keys=KEYS
     )
     assert settings.identity_key() == key.encode() and key not in repr(settings)
 
