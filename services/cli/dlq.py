@@ -44,7 +44,7 @@ async def replay(bootstrap: str, reason: str | None, from_beginning: bool, dry_r
 async def _replay_until(consumer: AIOKafkaConsumer, producer: AIOKafkaProducer, partitions: list[TopicPartition],
                         ends: dict[TopicPartition, int], reason: str | None, dry_run: bool) -> int:
     replayed = 0
-    while any(await consumer.position(tp) < ends[tp] for tp in partitions):
+    while any([await consumer.position(tp) < ends[tp] for tp in partitions]):  # a list: await can't go in a genexp
         batch = await consumer.getmany(timeout_ms=1000)
         if not batch:
             break

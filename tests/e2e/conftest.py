@@ -134,5 +134,6 @@ def produce(bootstrap: str, topic: str, value: bytes, key: bytes | None = None,
 
 
 def latest_view(records: list[Any], customer: str) -> dict[str, Any] | None:
+    """The newest view of `customer` among `records`; None when there is none or the newest is a tombstone."""
     mine = [r for r in records if r.key() == customer.encode()]
-    return orjson.loads(mine[-1].value()) if mine else None
+    return orjson.loads(mine[-1].value()) if mine and mine[-1].value() is not None else None
