@@ -5,6 +5,7 @@ from pydantic import ValidationError
 
 from contracts.auth import Scope, describe, new_key
 from contracts.catalog import PERSONAL_FIELDS
+from services.experience.__main__ import load_settings
 from services.experience.settings import ExperienceSettings
 
 from .fakes import REDACTED_PATHS, redacted
@@ -47,3 +48,31 @@ def test_redaction_is_idempotent_and_marks_only_what_it_changed() -> None:
     assert once == {"type": "t", "data": {"customer_id": "c", "channel": "web"}, "redacted": True}
     assert redacted(once, "cx.touchpoint.recorded.v1") == once
     assert redacted(event, "cx.consent.changed.v1") == event
+
+
+def test_production_refuses_to_start_without_api_keys() -> None:
+    with pytest.raises(ValidationError, match="RAPPORT_EXPERIENCE_API_KEYS"):
+        ExperienceSettings(
+            database_url=URL, environment="production", kafka_idempotence=True, identity_hash_key="k" * 43
+        )
+
+
+def test_a_malformed_key_list_refuses_to_start_naming_the_entry() -> None:
+    with pytest.raises(ValidationError, match="'pos-sync'"):
+        ExperienceSettings(database_url=URL, api_keys="pos-sync:abc:events:write")
+    assert ExperienceSettings(database_url=URL, api_keys="").keys() == []
+
+
+def test_the_start_error_names_each_problem_but_never_a_value(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RAPPORT_EXPERIENCE_DATABASE_URL", URL)
+    monkeypatch.setenv("RAPPORT_EXPERIENCE_ENVIRONMENT", "production")
+    monkeypatch.setenv("RAPPORT_EXPERIENCE_KAFKA_IDEMPOTENCE", "true")
+    monkeypatch.setenv("RAPPORT_EXPERIENCE_IDENTITY_HASH_KEY", "an-identity-secret-" + "x" * 40)
+    monkeypatch.setenv("RAPPORT_EXPERIENCE_KAFKA_SASL_PASSWORD", "a-kafka-secret")
+
+    with pytest.raises(SystemExit) as stopped:
+        load_settings()
+
+    message = str(stopped.value.code)
+    assert "refusing to start" in message and "SASL settings" in message
+    assert "an-identity-secret" not in message and "a-kafka-secret" not in message
