@@ -61,5 +61,34 @@ async def test_a_batch_with_one_bad_event_stores_nothing(client: httpx.AsyncClie
 
 async def test_ready_when_the_database_answers(client: httpx.AsyncClient) -> None:
     assert (await client.get("/readyz")).json() == {
-        "status": "ready", "database": "ok", "migrations": "ok", "broker": "ok"
+        "status": "ready",
+        "database": "ok",
+        "migrations": "ok",
+        "broker": "ok",
     }
+
+
+async def test_a_traceparent_sent_over_http_arrives_as_a_header_on_the_canonical_topic(
+    client: httpx.AsyncClient, settings: ExperienceSettings
+) -> None:
+    traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    event = touchpoint()
+
+    answer = await client.post("/v1/events", json=event, headers={"traceparent": traceparent})
+    (record,) = await read_topic(settings.kafka_bootstrap, settings.events_topic, count=1, timeout_s=30)
+
+    assert answer.status_code == 202
+    assert dict(record.headers)[canonical.HEADER_TRACEPARENT] == traceparent.encode()
+    assert orjson.loads(record.value)["traceparent"] == traceparent
+
+
+async def test_metrics_show_what_the_service_did(client: httpx.AsyncClient, settings: ExperienceSettings) -> None:
+    await client.post("/v1/events", content=orjson.dumps([touchpoint(), preference()]), headers=BATCH)
+    await read_topic(settings.kafka_bootstrap, settings.events_topic, count=2, timeout_s=30)
+
+    text = (await client.get("/metrics")).text
+
+    assert 'rapport_events_accepted_total{type="cx.touchpoint.recorded.v1"} 1.0' in text
+    assert "rapport_append_batch_seconds_count 1.0" in text
+    assert 'rapport_http_requests_total{route="/v1/events",status="202"} 1.0' in text
+    assert "rapport_relay_backlog " in text

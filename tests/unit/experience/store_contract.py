@@ -8,6 +8,7 @@ from typing import Any
 import orjson
 
 from contracts import parse_event
+from services.experience.adapters.migrate import revisions
 from services.experience.adapters.ports import EventStore
 from services.experience.domain.append import AppendResult, Erasure, NewEvent
 from services.experience.handlers.record_events import to_new_event
@@ -141,3 +142,24 @@ class EventStoreContract:
             (2, "data.customer_id", "customer_erased"),
         ]
         assert len(await documents(store, customer)) == 2
+
+    async def test_the_relay_backlog_is_what_was_stored_after_its_checkpoint(self, store: EventStore) -> None:
+        await append(store, touchpoint(), touchpoint(), touchpoint())
+        name = new_id("relay")
+        before = await store.relay_backlog(name)
+        async with store.leadership(name) as checkpoint:
+            await checkpoint.save((await store.read_from(0, 10))[1].position)
+
+        assert (before, await store.relay_backlog(name)) == (3, 1)
+
+    async def test_the_schema_is_at_the_head_this_code_ships(self, store: EventStore) -> None:
+        assert await store.schema_version() == revisions()[0]
+
+    async def test_a_traceparent_handed_over_with_the_event_is_kept_for_the_relay(self, store: EventStore) -> None:
+        traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+        await store.append([to_new_event(parse_event(touchpoint()), IDENTITIES, traceparent)])
+
+        (stored,) = await store.read_from(0, 10)
+
+        assert stored.traceparent == traceparent
+        assert orjson.loads(stored.document)["traceparent"] == traceparent
