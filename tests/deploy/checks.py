@@ -32,7 +32,7 @@ OVERLAYS = sorted(path.parent for path in (K8S / "overlays").glob("*/kustomizati
 KUBERNETES_VERSION = "1.31.0"  # the oldest Kubernetes the manifests promise to work on
 
 VIEW_TOPICS = (topics.CUSTOMER_VIEWS, topics.ACCOUNT_VIEWS)
-SECRET_NAME = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN|API_KEY|CREDENTIAL|PRIVATE_KEY", re.IGNORECASE)
+SECRET_NAME = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN|API_KEY|CREDENTIAL|PRIVATE_KEY|HASH_KEY", re.IGNORECASE)
 # ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?error}, ${VAR?error}; $VAR; $$ is a literal $.
 INTERPOLATION = re.compile(r"\$(?:(?P<escaped>\$)"
                            r"|\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-?])(?P<arg>[^}]*))?\}"

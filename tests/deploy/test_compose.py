@@ -41,7 +41,7 @@ def test_long_running_services_and_one_shots(compose: Compose) -> None:
 def test_every_required_variable_is_listed_in_env_example(compose: Compose) -> None:
     required = set(re.findall(r"\$\{([A-Z0-9_]+):?\?", yaml.safe_dump(compose)))
     example = (checks.ROOT / "deploy" / "compose" / "env.example").read_text()
-    assert required == {"POSTGRES_PASSWORD"}
+    assert required == {"POSTGRES_PASSWORD", "RAPPORT_IDENTITY_HASH_KEY", "RAPPORT_EXPERIENCE_API_KEYS"}
     assert all(re.search(rf"^{name}=", example, re.MULTILINE) for name in required)
 
 
@@ -160,3 +160,15 @@ def test_a_broken_file_on_disk_is_rejected(tmp_path) -> None:
     assert "projection: long-running service without a healthcheck" in checks.check_compose_file(path)
     path.write_text(text + "\nbogus-top-level: 1\n")
     assert any(problem.startswith("schema: (top)") for problem in checks.check_compose_file(path))
+
+
+def test_experience_secrets_come_from_env_and_plain_text_is_refused(compose: Compose) -> None:
+    environment = compose["services"]["experience"]["environment"]
+    assert environment["RAPPORT_EXPERIENCE_IDENTITY_HASH_KEY"].startswith("${RAPPORT_IDENTITY_HASH_KEY:?")
+    assert environment["RAPPORT_EXPERIENCE_API_KEYS"].startswith("${RAPPORT_EXPERIENCE_API_KEYS:?")
+
+    broken = copy.deepcopy(compose)
+    broken["services"]["experience"]["environment"] = {
+        **environment, "RAPPORT_EXPERIENCE_IDENTITY_HASH_KEY": "written-into-the-file"
+    }
+    assert any("IDENTITY_HASH_KEY: secret in plain text" in p for p in checks.compose_rule_problems(broken))
