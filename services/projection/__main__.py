@@ -5,8 +5,10 @@ import asyncio
 
 import uvicorn
 
+from services.projection.adapters.metrics import ProjectionMetrics
 from services.projection.adapters.migrate import migrate
 from services.projection.bootstrap import create_app, run_worker
+from services.projection.logs import configure_logging
 from services.projection.settings import ProjectionSettings
 
 
@@ -15,13 +17,18 @@ def main() -> None:
     parser.add_argument("mode", choices=["serve", "worker", "migrate"], help="API + one worker, worker, or migrate")
     mode = parser.parse_args().mode
     settings = ProjectionSettings()
+    configure_logging(settings.log_level)
     asyncio.run(migrate(settings.database_url))
     if mode == "serve":
         print(f"projection service listening on http://{settings.http_host}:{settings.http_port}", flush=True)
         uvicorn.run(create_app(settings), host=settings.http_host, port=settings.http_port, log_level="warning")
     elif mode == "worker":
+        metrics = ProjectionMetrics()
+        if settings.metrics_port:
+            # No HTTP API in a worker: Prometheus scrapes its own small server instead.
+            metrics.serve(settings.http_host, settings.metrics_port)
         try:
-            asyncio.run(run_worker(settings))
+            asyncio.run(run_worker(settings, metrics=metrics))
         except KeyboardInterrupt:
             pass
 

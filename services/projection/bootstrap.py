@@ -10,15 +10,22 @@ import structlog
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from services.projection.adapters.broker_probe import check_broker
 from services.projection.adapters.database import create_engine
+from services.projection.adapters.kafka_security import kafka_client_options
+from services.projection.adapters.metrics import ProjectionMetrics
+from services.projection.adapters.migrate import check_schema, head_revision
 from services.projection.adapters.view_listener import PostgresChangeListener
 from services.projection.adapters.view_publisher import KafkaViewPublisher, create_producer
 from services.projection.adapters.view_reader import PostgresViewReader
 from services.projection.adapters.view_store import PostgresViewStore
 from services.projection.domain import AccountRules, FoldRules
-from services.projection.entrypoints.consumer import ProjectionConsumer, create_consumer
+from services.projection.domain.rate_limit import RateLimiter
+from services.projection.entrypoints.auth import Gatekeeper, announce
+from services.projection.entrypoints.consumer import ConsumerStatus, ProjectionConsumer, create_consumer
 from services.projection.entrypoints.http import create_http_app
 from services.projection.entrypoints.live import ViewHub
+from services.projection.entrypoints.observability import CachedCheck, Check, Readiness
 from services.projection.handlers.project_batch import ProjectBatch
 from services.projection.handlers.republish_pending import republish_pending
 from services.projection.settings import ProjectionSettings
@@ -38,6 +45,7 @@ class Worker:
     """A running consumer worker; stop() ends it and closes its connections."""
 
     task: "asyncio.Task[None]"
+    status: ConsumerStatus
 
     async def stop(self) -> None:
         self.task.cancel()
@@ -45,13 +53,17 @@ class Worker:
             await self.task
 
 
-async def run_worker(settings: ProjectionSettings, engine: AsyncEngine | None = None) -> None:
+async def run_worker(
+    settings: ProjectionSettings, engine: AsyncEngine | None = None, metrics: ProjectionMetrics | None = None,
+    status: ConsumerStatus | None = None,
+) -> None:  # fmt: skip
     """Consume until cancelled: publish what a crash left unpublished, then project batch after batch."""
     own_engine = engine is None
     engine = engine or create_engine(settings.database_url)
     store = PostgresViewStore(engine)
-    producer = create_producer(settings.kafka_bootstrap, settings.kafka_idempotence)
-    consumer = create_consumer(settings.kafka_bootstrap, settings.consumer_group, settings.batch_timeout_ms)
+    kafka = kafka_client_options(settings)
+    producer = create_producer(kafka, settings.kafka_idempotence)
+    consumer = create_consumer(kafka, settings.consumer_group, settings.batch_timeout_ms)
     try:
         await producer.start()
         publisher = KafkaViewPublisher(producer, settings.views_topic)
@@ -66,6 +78,7 @@ async def run_worker(settings: ProjectionSettings, engine: AsyncEngine | None = 
         await ProjectionConsumer(
             consumer, store, project, topic=settings.events_topic, group=settings.consumer_group,
             batch_max_records=settings.batch_max_records, batch_timeout_ms=settings.batch_timeout_ms,
+            status=status, metrics=metrics,
         ).run()  # fmt: skip
     finally:
         await consumer.stop()
@@ -74,11 +87,14 @@ async def run_worker(settings: ProjectionSettings, engine: AsyncEngine | None = 
             await engine.dispose()
 
 
-def start_worker(settings: ProjectionSettings, engine: AsyncEngine | None = None) -> Worker:
+def start_worker(
+    settings: ProjectionSettings, engine: AsyncEngine | None = None, metrics: ProjectionMetrics | None = None
+) -> Worker:
     """Run a worker in the background of the current event loop (for the API process, `rapport dev`, tests)."""
-    task = asyncio.create_task(run_worker(settings, engine), name="projection-consumer")
+    status = ConsumerStatus()
+    task = asyncio.create_task(run_worker(settings, engine, metrics, status), name="projection-consumer")
     task.add_done_callback(_report_crash)
-    return Worker(task)
+    return Worker(task, status)
 
 
 def _report_crash(task: "asyncio.Task[None]") -> None:
@@ -86,11 +102,34 @@ def _report_crash(task: "asyncio.Task[None]") -> None:
         log.error("projection consumer stopped", error=repr(task.exception()))
 
 
+def gatekeeper(settings: ProjectionSettings) -> Gatekeeper:
+    limiter = RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst)
+    return Gatekeeper(settings.keys(), limiter, settings.max_streams_per_key)
+
+
+def readiness(settings: ProjectionSettings, engine: AsyncEngine, worker: Worker | None) -> Readiness:
+    """Database and schema asked on every probe (cheap); the broker at most every few seconds."""
+    head, reader, kafka = head_revision(), PostgresViewReader(engine), kafka_client_options(settings)
+
+    async def schema() -> None:
+        await check_schema(engine, head)
+
+    async def broker() -> None:
+        await check_broker(kafka)
+
+    checks: dict[str, Check] = {
+        "database": reader.ping, "schema": schema, "broker": CachedCheck(broker, settings.readiness_broker_cache_s)
+    }  # fmt: skip
+    lag = worker.status.total_lag if worker is not None else None
+    return Readiness(checks, lag, settings.ready_max_lag)
+
+
 def create_app(settings: ProjectionSettings, run_consumer: bool = True) -> FastAPI:
     """The HTTP API; with `run_consumer`, its lifespan also runs one consumer worker."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        announce(app.state.gatekeeper)
         engine = create_engine(settings.database_url)
         app.state.view_reader = PostgresViewReader(engine)
         app.state.stream_heartbeat_s = settings.stream_heartbeat_s
@@ -99,7 +138,8 @@ def create_app(settings: ProjectionSettings, run_consumer: bool = True) -> FastA
         listener = PostgresChangeListener(settings.database_url, hub.publish)
         app.state.change_listener = listener
         listening = asyncio.create_task(listener.run(), name="view-change-listener")
-        worker = start_worker(settings, engine) if run_consumer else None
+        worker = start_worker(settings, engine, metrics) if run_consumer else None
+        app.state.readiness = readiness(settings, engine, worker)
         try:
             yield
         finally:
@@ -111,4 +151,5 @@ def create_app(settings: ProjectionSettings, run_consumer: bool = True) -> FastA
             await engine.dispose()
 
     hub = ViewHub(settings.stream_queue_size)
-    return create_http_app(hub=hub, lifespan=lifespan)
+    metrics = ProjectionMetrics()
+    return create_http_app(hub=hub, gatekeeper=gatekeeper(settings), metrics=metrics, lifespan=lifespan)

@@ -2,10 +2,14 @@
 
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from contracts import topics
+from contracts.auth import ApiKey, ApiKeyConfigError, parse_keys
+
+SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
+SaslMechanism = Literal["SCRAM-SHA-256", "SCRAM-SHA-512", "PLAIN"]
 
 DEVELOPMENT_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/rapport"
 
@@ -42,11 +46,79 @@ class ProjectionSettings(BaseSettings):
     stream_queue_size: int = Field(default=64, ge=1)
     stream_heartbeat_s: float = Field(default=15.0, gt=0)
     min_position_wait_s: float = Field(default=2.0, ge=0, le=30)
+    # Kafka client security, the same for every client (the events consumer, the view producer, readiness).
+    kafka_security_protocol: SecurityProtocol = "PLAINTEXT"
+    kafka_sasl_mechanism: SaslMechanism | None = None
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    kafka_ssl_cafile: str | None = None  # PEM; without it, TLS trusts the system's CAs
+    # Hashed API keys, `name:sha256hex:scope+scope,...` (contracts.auth). Hashes, yet kept out of logs all the same.
+    api_keys: SecretStr | None = None
+    # Per key and per process: a token bucket refilled at `rate_limit_per_s`, holding at most `rate_limit_burst`.
+    rate_limit_per_s: float = Field(default=200.0, gt=0)
+    rate_limit_burst: int = Field(default=400, ge=1)
+    max_streams_per_key: int = Field(default=100, ge=1)
+    # Prometheus on a port of its own, for processes without the HTTP API (`worker`); 0 = off.
+    metrics_port: int = Field(default=0, ge=0, le=65535)
+    # Not ready while the consumer is more than this many records behind (0 = never judged on lag). Generous on
+    # purpose: every replica catches up together, and if all said "not ready" at once, reads would stop entirely.
+    ready_max_lag: int = Field(default=100_000, ge=0)
+    readiness_broker_cache_s: float = Field(default=5.0, ge=0)
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    @field_validator(
+        "kafka_sasl_mechanism",
+        "kafka_sasl_username",
+        "kafka_sasl_password",
+        "kafka_ssl_cafile",
+        "api_keys",
+        mode="before",
+    )
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        # docker-compose passes `${VAR:-}` as an empty string when the variable is not set
+        return None if value == "" else value
 
     @model_validator(mode="after")
-    def _no_development_database_elsewhere(self) -> "ProjectionSettings":
-        if self.environment == "production" and self.database_url == DEVELOPMENT_DATABASE_URL:
-            raise ValueError("RAPPORT_PROJECTION_DATABASE_URL must be set outside development")
-        if self.environment == "production" and not self.kafka_idempotence:
-            raise ValueError("production needs RAPPORT_PROJECTION_KAFKA_IDEMPOTENCE=true (real Kafka supports it)")
+    def _consistent(self) -> "ProjectionSettings":
+        self.keys()  # a malformed key list stops the start, naming the entry it cannot read
+        self._check_kafka_security()
+        if self.environment == "production":
+            self._check_production()
         return self
+
+    def _check_kafka_security(self) -> None:
+        sasl = self.kafka_security_protocol.startswith("SASL_")
+        if sasl and not (self.kafka_sasl_mechanism and self.kafka_sasl_username and self.kafka_sasl_password):
+            raise ValueError(
+                f"RAPPORT_PROJECTION_KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol} needs "
+                "RAPPORT_PROJECTION_KAFKA_SASL_MECHANISM, _KAFKA_SASL_USERNAME and _KAFKA_SASL_PASSWORD"
+            )
+        if not sasl and (self.kafka_sasl_mechanism or self.kafka_sasl_username or self.kafka_sasl_password):
+            raise ValueError(
+                "SASL settings are given but RAPPORT_PROJECTION_KAFKA_SECURITY_PROTOCOL is "
+                f"{self.kafka_security_protocol}; use SASL_SSL (or SASL_PLAINTEXT)"
+            )
+        if self.kafka_ssl_cafile and not self.kafka_security_protocol.endswith("SSL"):
+            raise ValueError("RAPPORT_PROJECTION_KAFKA_SSL_CAFILE is set but the security protocol does not use TLS")
+
+    def _check_production(self) -> None:
+        if self.database_url == DEVELOPMENT_DATABASE_URL:
+            raise ValueError("RAPPORT_PROJECTION_DATABASE_URL must be set outside development")
+        if not self.kafka_idempotence:
+            raise ValueError("production needs RAPPORT_PROJECTION_KAFKA_IDEMPOTENCE=true (real Kafka supports it)")
+        if not self.keys():
+            raise ValueError(
+                "production needs RAPPORT_PROJECTION_API_KEYS: hashed keys as `name:sha256hex:scope+scope,...` "
+                "(make one with `python -c 'from contracts.auth import *; k = new_key(); "
+                'print(k, describe("name", k, [Scope.VIEWS_READ]))\'`); refusing to run without authentication'
+            )
+
+    def keys(self) -> list[ApiKey]:
+        """The configured API keys; none means authentication is off (development and tests only)."""
+        if self.api_keys is None:
+            return []
+        try:
+            return parse_keys(self.api_keys.get_secret_value())
+        except ApiKeyConfigError as error:
+            raise ValueError(f"RAPPORT_PROJECTION_API_KEYS: {error}") from None

@@ -1,16 +1,20 @@
 """Publishes whole customer views to the compacted view topic, keyed by customer id."""
 
 import asyncio
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
 from aiokafka import AIOKafkaProducer
 
+from services.projection.domain.tracing import TRACEPARENT
 
-def create_producer(bootstrap: str, idempotent: bool) -> AIOKafkaProducer:
+
+def create_producer(client_options: dict[str, Any], idempotent: bool) -> AIOKafkaProducer:
+    """`client_options`: bootstrap servers and security, from kafka_client_options()."""
     # Views are small and come in bursts of a batch: linger briefly and batch large so a batch is few requests.
     return AIOKafkaProducer(
-        bootstrap_servers=bootstrap,
+        **client_options,
         acks="all",
         enable_idempotence=idempotent,
         linger_ms=2,
@@ -27,12 +31,16 @@ class KafkaViewPublisher:
         self._topic = topic
         self._key_field = key_field
 
-    async def publish(self, views: list[dict[str, Any]]) -> None:
-        """Send every view and return once the broker acknowledged all of them."""
-        key = self._key_field
-        deliveries = [
-            await self._producer.send(self._topic, value=orjson.dumps(view), key=view[key].encode()) for view in views
-        ]
+    async def publish(self, views: list[dict[str, Any]], traceparents: Mapping[str, str] | None = None) -> None:
+        """Send every view and return once the broker acknowledged all of them. A view whose key has a
+        traceparent (the latest one its events carried) goes out with it as a header, continuing the trace."""
+        key, send, topic, traces = self._key_field, self._producer.send, self._topic, traceparents or {}
+        deliveries = []
+        for view in views:
+            view_key = view[key]
+            traceparent = traces.get(view_key)
+            headers = None if traceparent is None else [(TRACEPARENT, traceparent.encode())]
+            deliveries.append(await send(topic, value=orjson.dumps(view), key=view_key.encode(), headers=headers))
         await asyncio.gather(*deliveries)
 
     async def publish_tombstones(self, keys: list[str]) -> None:

@@ -4,14 +4,21 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Annotated, Any, Protocol
 
-from fastapi import Request
+from fastapi import Path, Query, Request
 
 from services.projection.adapters.view_reader import TimelineFilter
 
 _POLL_S = 0.02
 DEFAULT_WAIT_S = 2.0
+MAX_ID = 128  # customer and account ids: generous for any upstream scheme, small enough to bound every lookup
+
+CustomerId = Annotated[str, Path(min_length=1, max_length=MAX_ID)]
+AccountId = Annotated[str, Path(min_length=1, max_length=MAX_ID)]
+MinPosition = Annotated[
+    int | None, Query(ge=0, le=2**63 - 1, description="Wait up to ~2 s until this position is applied.")
+]
 
 
 class ViewReader(Protocol):

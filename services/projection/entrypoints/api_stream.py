@@ -15,7 +15,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
 from services.projection.domain import view_as_of
-from services.projection.entrypoints.api_common import ViewReader, now_of, reader_of
+from services.projection.entrypoints.api_common import CustomerId, ViewReader, now_of, reader_of
+from services.projection.entrypoints.auth import Gatekeeper, Reader, Viewer
 from services.projection.entrypoints.live import Subscription, ViewHub
 
 router = APIRouter()
@@ -28,17 +29,20 @@ def sse(event: str, data: Any, event_id: int | None = None) -> bytes:
 
 
 @router.get("/v1/customers/{customer_id}/stream")
-async def stream_customer(customer_id: str, request: Request) -> StreamingResponse:
+async def stream_customer(customer_id: CustomerId, request: Request, viewer: Viewer) -> StreamingResponse:
+    """Counts as one request against the key's rate limit, and as one of its open streams while it lasts."""
+    gatekeeper: Gatekeeper = request.app.state.gatekeeper
+    gatekeeper.open_stream(viewer)
     hub: ViewHub = request.app.state.hub
     subscription = hub.subscribe(customer_id)  # before the first read: no change can slip in between
     heartbeat = float(getattr(request.app.state, "stream_heartbeat_s", 15.0))
-    events = _events(request, reader_of(request), hub, subscription, heartbeat)
+    events = _events(request, reader_of(request), hub, subscription, heartbeat, viewer)
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
     return StreamingResponse(events, media_type="text/event-stream", headers=headers)
 
 
 async def _events(
-    request: Request, reader: ViewReader, hub: ViewHub, subscription: Subscription, heartbeat: float
+    request: Request, reader: ViewReader, hub: ViewHub, subscription: Subscription, heartbeat: float, viewer: Reader
 ) -> AsyncIterator[bytes]:
     customer_id = subscription.customer_id
     try:
@@ -46,7 +50,7 @@ async def _events(
         view = await reader.get_view(customer_id)
         if view is not None:
             last = view["position"]
-            yield sse("view", view_as_of(view, now_of(request)), last)
+            yield sse("view", viewer.redact(view_as_of(view, now_of(request))), last)
         elif await reader.is_erased(customer_id):
             yield sse(ERASED, {"customer_id": customer_id})
             return
@@ -64,6 +68,8 @@ async def _events(
             view = await reader.get_view(customer_id)
             if view is not None and view["position"] > last:
                 last = view["position"]
-                yield sse("view", view_as_of(view, now_of(request)), last)
+                yield sse("view", viewer.redact(view_as_of(view, now_of(request))), last)
     finally:
         hub.unsubscribe(subscription)
+        gatekeeper: Gatekeeper = request.app.state.gatekeeper
+        gatekeeper.close_stream(viewer)

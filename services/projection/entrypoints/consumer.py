@@ -1,20 +1,39 @@
 """The consumer loop: read `cx.events.v1` in batches, project each batch, resume from PostgreSQL's offsets."""
 
 import asyncio
+import time
+from dataclasses import dataclass, field
+from typing import Any
 
 import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError
 
+from services.projection.adapters.metrics import ProjectionMetrics
 from services.projection.adapters.view_store import PostgresViewStore
-from services.projection.handlers.project_batch import ProjectBatch
+from services.projection.handlers.project_batch import BatchOutcome, ProjectBatch
 
 log = structlog.get_logger(__name__)
 
 
-def create_consumer(bootstrap: str, group: str, batch_timeout_ms: int) -> AIOKafkaConsumer:
+@dataclass
+class ConsumerStatus:
+    """What readiness and metrics need to know about a running consumer: how far behind each partition is."""
+
+    next_offsets: dict[TopicPartition, int] = field(default_factory=dict)  # assigned partitions only
+    lag: dict[int, int] = field(default_factory=dict)  # partition -> highwater minus next offset, once known
+
+    def total_lag(self) -> int | None:
+        """Records behind over every assigned partition; None until every one's end is known."""
+        if not self.next_offsets or len(self.lag) < len(self.next_offsets):
+            return None
+        return sum(self.lag.values())
+
+
+def create_consumer(client_options: dict[str, Any], group: str, batch_timeout_ms: int) -> AIOKafkaConsumer:
+    """`client_options`: bootstrap servers and security, from kafka_client_options()."""
     return AIOKafkaConsumer(
-        bootstrap_servers=bootstrap,
+        **client_options,
         group_id=group,
         enable_auto_commit=False,  # PostgreSQL holds the real offsets; Kafka's are only a hint for tools
         auto_offset_reset="earliest",
@@ -26,13 +45,20 @@ def create_consumer(bootstrap: str, group: str, batch_timeout_ms: int) -> AIOKaf
 class OffsetsFromDatabase(ConsumerRebalanceListener):  # type: ignore[misc]
     """Positions each newly assigned partition at the offset committed with the views, not at Kafka's."""
 
-    def __init__(self, consumer: AIOKafkaConsumer, store: PostgresViewStore, group: str, lock: asyncio.Lock):
+    def __init__(
+        self, consumer: AIOKafkaConsumer, store: PostgresViewStore, group: str, lock: asyncio.Lock,
+        status: ConsumerStatus, metrics: ProjectionMetrics,
+    ):  # fmt: skip
         self._consumer, self._store, self._group, self._lock = consumer, store, group, lock
+        self._status, self._metrics = status, metrics
 
     async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
         # Wait for the batch in flight: its partitions must not be processed by two workers at once.
         async with self._lock:
-            pass
+            for tp in revoked:
+                self._status.next_offsets.pop(tp, None)
+                if self._status.lag.pop(tp.partition, None) is not None:
+                    self._metrics.lag.remove(str(tp.partition))  # another worker reports it now
 
     async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
         if not assigned:
@@ -50,6 +76,9 @@ class OffsetsFromDatabase(ConsumerRebalanceListener):  # type: ignore[misc]
             if offset is None or offset > ends[tp] or offset < beginnings[tp]:
                 offset = beginnings[tp]
             self._consumer.seek(tp, offset)
+            self._status.next_offsets[tp] = offset
+            self._status.lag[tp.partition] = ends[tp] - offset
+            self._metrics.lag.labels(str(tp.partition)).set(ends[tp] - offset)
         log.info("partitions assigned", partitions=[(tp.topic, tp.partition) for tp in assigned])
 
 
@@ -59,22 +88,61 @@ class ProjectionConsumer:
     def __init__(
         self, consumer: AIOKafkaConsumer, store: PostgresViewStore, project: ProjectBatch, *,
         topic: str, group: str, batch_max_records: int, batch_timeout_ms: int,
+        status: ConsumerStatus | None = None, metrics: ProjectionMetrics | None = None,
     ) -> None:  # fmt: skip
         self._consumer, self._store, self._project = consumer, store, project
         self._topic, self._group = topic, group
         self._max_records, self._timeout_ms = batch_max_records, batch_timeout_ms
         self._lock = asyncio.Lock()
+        self.status = status or ConsumerStatus()
+        self._metrics = metrics or ProjectionMetrics()
 
     async def run(self) -> None:
-        listener = OffsetsFromDatabase(self._consumer, self._store, self._group, self._lock)
+        listener = OffsetsFromDatabase(self._consumer, self._store, self._group, self._lock, self.status, self._metrics)
         self._consumer.subscribe([self._topic], listener=listener)
         while True:
             batch = await self._consumer.getmany(timeout_ms=self._timeout_ms, max_records=self._max_records)
-            if not batch:
-                continue
             async with self._lock:
-                await self._project({tp.partition: records for tp, records in batch.items()})
-                await self._commit_hint({tp: records[-1].offset + 1 for tp, records in batch.items()})
+                if not batch:
+                    self._measure_lag()  # an idle fetch still brings the partitions' ends
+                    continue
+                started = time.perf_counter()
+                outcome = await self._project({tp.partition: records for tp, records in batch.items()})
+                next_offsets = {tp: records[-1].offset + 1 for tp, records in batch.items()}
+                await self._commit_hint(next_offsets)
+                self.status.next_offsets.update(next_offsets)
+                self._measure_lag()
+                self._observe(outcome, time.perf_counter() - started)
+
+    def _measure_lag(self) -> None:
+        """End offset (the highwater the last fetch saw) minus the next offset to project, per assigned partition."""
+        for tp, next_offset in self.status.next_offsets.items():
+            highwater = self._consumer.highwater(tp)
+            if highwater is not None:
+                lag = max(0, highwater - next_offset)
+                self.status.lag[tp.partition] = lag
+                self._metrics.lag.labels(str(tp.partition)).set(lag)
+
+    def _observe(self, outcome: BatchOutcome, seconds: float) -> None:
+        metrics = self._metrics
+        metrics.batches.inc()
+        metrics.applied.inc(outcome.applied)
+        metrics.batch_seconds.observe(seconds)
+        if outcome.duplicates:
+            metrics.duplicates.inc(outcome.duplicates)
+        if outcome.undecodable:
+            metrics.undecodable.inc(outcome.undecodable)
+        for kind, count in (("customer", outcome.views), ("tombstone", outcome.erased), ("account", outcome.accounts)):
+            if count:
+                metrics.published.labels(kind).inc(count)
+        for seconds_to_visible in outcome.freshness:
+            metrics.freshness.observe(seconds_to_visible)
+        log.info(
+            "batch projected", events=outcome.records, applied=outcome.applied, duplicates=outcome.duplicates,
+            customers=outcome.customers, views=outcome.views, accounts=outcome.accounts, erased=outcome.erased,
+            undecodable=outcome.undecodable, duration_ms=round(seconds * 1000, 1), lag=self.status.total_lag(),
+            trace_ids=list(outcome.trace_ids),
+        )  # fmt: skip
 
     async def _commit_hint(self, offsets: dict[TopicPartition, int]) -> None:
         try:

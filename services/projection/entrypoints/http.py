@@ -3,21 +3,32 @@
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, HTTPException, Query, Request
+from fastapi import APIRouter, FastAPI, HTTPException, Query, Request, Response
+from fastapi.responses import JSONResponse
 
 from contracts import CustomerView, TimelinePage
 from contracts.views import ContactAnswer
 from contracts.vocabulary import Channel, Feeling, TouchpointKind
+from services.projection.adapters.metrics import CONTENT_TYPE, ProjectionMetrics
 from services.projection.adapters.view_reader import TimelineFilter
 from services.projection.domain import decide_contact, view_as_of
 from services.projection.entrypoints.api_accounts import router as accounts_router
-from services.projection.entrypoints.api_common import ViewReader, now_of, reader_of, wait_for_position
+from services.projection.entrypoints.api_common import (
+    CustomerId,
+    MinPosition,
+    ViewReader,
+    now_of,
+    reader_of,
+    wait_for_position,
+)
 from services.projection.entrypoints.api_stream import router as stream_router
+from services.projection.entrypoints.auth import Gatekeeper, Viewer, check_routes
 from services.projection.entrypoints.cursor import InvalidCursorError, decode_cursor, encode_cursor
 from services.projection.entrypoints.live import ViewHub
+from services.projection.entrypoints.observability import HttpMetricsMiddleware, Readiness
 
 router = APIRouter()
-MinPosition = Annotated[int | None, Query(ge=0, description="Wait up to ~2 s until this position is applied.")]
+MAX_CURSOR = 200  # a cursor this service hands out is under 60 characters
 
 
 def _missing(customer_id: str) -> HTTPException:
@@ -40,24 +51,31 @@ async def _view(request: Request, customer_id: str, min_position: int | None) ->
 
 
 @router.get("/v1/customers/{customer_id}", response_model=CustomerView)
-async def get_customer(customer_id: str, request: Request, min_position: MinPosition = None) -> dict[str, Any]:
-    return view_as_of(await _view(request, customer_id, min_position), now_of(request))
+async def get_customer(
+    customer_id: CustomerId, request: Request, viewer: Viewer, min_position: MinPosition = None
+) -> dict[str, Any]:
+    view = view_as_of(await _view(request, customer_id, min_position), now_of(request))
+    return viewer.redact(view)
 
 
 @router.get("/v1/customers/{customer_id}/contact", response_model=ContactAnswer)
 async def get_contact(
-    customer_id: str, request: Request, purpose: Annotated[str, Query(min_length=1, max_length=32)],
+    customer_id: CustomerId, request: Request, viewer: Viewer,
+    purpose: Annotated[str, Query(min_length=1, max_length=32, pattern=r"^[a-z0-9_.-]+$")],
     channel: Channel | None = None, min_position: MinPosition = None,
 ) -> dict[str, Any]:  # fmt: skip
     """May we contact this customer for `purpose` on `channel`, and how would they like it?"""
     view = await _view(request, customer_id, min_position)
-    return decide_contact(view, purpose, None if channel is None else channel.value, now_of(request))
+    answer = decide_contact(view, purpose, None if channel is None else channel.value, now_of(request))
+    return viewer.redact(answer)
 
 
-@router.get("/v1/customers/{customer_id}/timeline", response_model=TimelinePage)
+# exclude_unset: a redacted entry leaves `note` and `handled_by` out rather than answering them as null.
+@router.get("/v1/customers/{customer_id}/timeline", response_model=TimelinePage, response_model_exclude_unset=True)
 async def get_timeline(
-    customer_id: str, request: Request,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50, cursor: str | None = None,
+    customer_id: CustomerId, request: Request, viewer: Viewer,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=MAX_CURSOR)] = None,
     channel: Channel | None = None, kind: TouchpointKind | None = None, feeling: Feeling | None = None,
     since: Annotated[datetime | None, Query(description="Inclusive.")] = None,
     until: Annotated[datetime | None, Query(description="Exclusive.")] = None,
@@ -78,7 +96,7 @@ async def get_timeline(
         raise _missing(customer_id)
     page, more = items[:limit], len(items) > limit
     next_cursor = encode_cursor(page[-1]["time"], page[-1]["position"]) if more else None
-    return {"items": page, "next_cursor": next_cursor}
+    return viewer.redact({"items": page, "next_cursor": next_cursor})
 
 
 @router.get("/healthz")
@@ -87,21 +105,37 @@ async def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz")
-async def readyz(request: Request) -> dict[str, str]:
-    try:
-        await reader_of(request).ping()
-    except Exception as error:  # any failure to reach the database means not ready
-        raise HTTPException(503, detail=f"database unreachable: {type(error).__name__}") from None
-    return {"status": "ready"}
+async def readyz(request: Request) -> JSONResponse:
+    """200 when PostgreSQL answers at the migration head, the broker answers and the consumer (if this process
+    runs one) is within the lag bound; 503 otherwise, naming what failed and the lag."""
+    readiness: Readiness | None = getattr(request.app.state, "readiness", None)
+    if readiness is None:
+        readiness = Readiness({"database": reader_of(request).ping})
+    ready, body = await readiness.report()
+    return JSONResponse(body, status_code=200 if ready else 503)
 
 
-def create_http_app(reader: ViewReader | None = None, hub: ViewHub | None = None, **fastapi_options: Any) -> FastAPI:
-    """The API without a composition root: bootstrap passes a lifespan, tests pass a fake reader."""
+@router.get("/metrics")
+async def metrics(request: Request) -> Response:
+    registry: ProjectionMetrics = request.app.state.metrics
+    return Response(registry.exposition(), media_type=CONTENT_TYPE)
+
+
+def create_http_app(
+    reader: ViewReader | None = None, hub: ViewHub | None = None, gatekeeper: Gatekeeper | None = None,
+    metrics: ProjectionMetrics | None = None, **fastapi_options: Any,
+) -> FastAPI:  # fmt: skip
+    """The API without a composition root: bootstrap passes a lifespan, tests pass a fake reader. Without a
+    gatekeeper the API is open (tests, and development without keys)."""
     app = FastAPI(title="Rapport projection", **fastapi_options)
     app.include_router(router)
     app.include_router(accounts_router)
     app.include_router(stream_router)
+    check_routes(app)
     app.state.hub = hub or ViewHub()
+    app.state.gatekeeper = gatekeeper or Gatekeeper([])
+    app.state.metrics = metrics or ProjectionMetrics()
+    app.add_middleware(HttpMetricsMiddleware, metrics=app.state.metrics)
     if reader is not None:
         app.state.view_reader = reader
     return app

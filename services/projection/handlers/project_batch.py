@@ -1,12 +1,15 @@
 """Project one consumed batch: decode, fold per customer, write in one transaction, then publish the views."""
 
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 
 import orjson
 import structlog
 
+from contracts import canonical
 from services.projection.adapters.view_publisher import KafkaViewPublisher
 from services.projection.adapters.view_store import BatchTransaction, PostgresViewStore
 from services.projection.domain import (
@@ -22,6 +25,7 @@ from services.projection.domain import (
     roll_up,
 )
 from services.projection.domain.state import DecisionState
+from services.projection.domain.tracing import TRACEPARENT, trace_id, valid_traceparent
 
 log = structlog.get_logger(__name__)
 
@@ -33,6 +37,11 @@ class Record(Protocol):
     def offset(self) -> int: ...
     @property
     def value(self) -> bytes | None: ...
+    @property
+    def headers(self) -> Sequence[tuple[str, bytes]]: ...
+
+
+MAX_TRACE_IDS = 20  # per batch log line: enough to find a request's batch, never a wall of ids
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +52,12 @@ class BatchOutcome:
     undecodable: int
     erased: int = 0
     accounts: int = 0
+    customers: int = 0
+    duplicates: int = 0
+    trace_ids: tuple[str, ...] = ()
+    # Seconds from accepted (the event's `recordedat`) to visible (this batch's commit), for the batch's oldest
+    # and newest event: a partition is in position order, so its first and last records bound it.
+    freshness: tuple[float, ...] = ()
 
 
 @dataclass(slots=True)
@@ -54,22 +69,57 @@ class _Changes:
     accounts: list[dict[str, Any]] = field(default_factory=list)
     account_revisions: dict[str, int] = field(default_factory=dict)
     applied: int = 0
+    duplicates: int = 0
 
 
-def decode(records: Sequence[Record], grouped: dict[str, list[StoredEvent]]) -> int:
-    """Add each record's event to its customer's list; return how many records could not be decoded."""
-    undecodable = 0
+@dataclass(slots=True)
+class Decoded:
+    """A batch's events per customer, with what observability needs, gathered in the same single pass."""
+
+    grouped: dict[str, list[StoredEvent]] = field(default_factory=dict)
+    undecodable: int = 0
+    # customer id -> (position, traceparent) of their latest event that carried one
+    traces: dict[str, tuple[int, str]] = field(default_factory=dict)
+    recorded: list[str] = field(default_factory=list)  # `recordedat` of each partition's first and last event
+
+
+def decode(records: Sequence[Record], decoded: Decoded) -> None:
+    """Add each record's event to its customer's list; count what could not be decoded."""
+    grouped, traces = decoded.grouped, decoded.traces
+    first: dict[str, Any] | None = None
+    document: dict[str, Any] | None = None
     for record in records:
         try:
-            event = event_from_record(orjson.loads(record.value or b""))
+            document = orjson.loads(record.value or b"")
+            event = event_from_record(document)
         except (orjson.JSONDecodeError, UndecodableEventError) as error:
             # The canonical topic is trusted; a bad record is a bug upstream, not a reason to stop every view.
             # The error names a field or a parse failure, never the record's content (it may be personal).
             log.error("skipped undecodable record", offset=record.offset, error=type(error).__name__)
-            undecodable += 1
+            decoded.undecodable += 1
+            document = None
             continue
+        first = first or document
         grouped.setdefault(event.customer_id, []).append(event)
-    return undecodable
+        for key, value in record.headers or ():
+            if key == TRACEPARENT and (traceparent := valid_traceparent(value)) is not None:
+                held = traces.get(event.customer_id)
+                if held is None or held[0] < event.position:
+                    traces[event.customer_id] = (event.position, traceparent)
+    for bound in (first, document):
+        if bound is not None and isinstance(recorded := bound.get(canonical.RECORDED_AT), str):
+            decoded.recorded.append(recorded)
+
+
+def freshness(recorded: list[str], committed: float) -> tuple[float, ...]:
+    """Seconds from each `recordedat` to `committed` (a Unix time); unreadable stamps are left out."""
+    seconds = []
+    for stamp in (min(recorded), max(recorded)) if recorded else ():
+        try:
+            seconds.append(max(0.0, committed - datetime.fromisoformat(stamp).timestamp()))
+        except ValueError:
+            continue
+    return tuple(seconds)
 
 
 class ProjectBatch:
@@ -85,16 +135,23 @@ class ProjectBatch:
         self._account_rules = account_rules or AccountRules()
 
     async def __call__(self, batch: Mapping[int, Sequence[Record]]) -> BatchOutcome:
-        grouped: dict[str, list[StoredEvent]] = {}
-        undecodable = sum(decode(records, grouped) for records in batch.values())
+        decoded = Decoded()
+        for records in batch.values():
+            decode(records, decoded)
         next_offsets = {partition: records[-1].offset + 1 for partition, records in batch.items() if records}
         async with self._store.transaction() as tx:
-            changes = await self._project(tx, grouped)
+            changes = await self._project(tx, decoded.grouped)
             await tx.save_offsets(self._group, self._topic, next_offsets)
-        await self._publish(changes)
-        records = sum(len(r) for r in batch.values())
-        return BatchOutcome(records, changes.applied, len(changes.views), undecodable, len(changes.erased),
-                            len(changes.accounts))  # fmt: skip
+        committed = time.time()
+        traces = {customer_id: traceparent for customer_id, (_, traceparent) in decoded.traces.items()}
+        await self._publish(changes, traces)
+        trace_ids = tuple(sorted({trace_id(traceparent) for traceparent in traces.values()}))[:MAX_TRACE_IDS]
+        return BatchOutcome(
+            sum(len(r) for r in batch.values()), changes.applied, len(changes.views), decoded.undecodable,
+            len(changes.erased), len(changes.accounts), customers=len(decoded.grouped),
+            duplicates=changes.duplicates, trace_ids=trace_ids,
+            freshness=freshness(decoded.recorded, committed),
+        )  # fmt: skip
 
     async def _project(self, tx: BatchTransaction, grouped: dict[str, list[StoredEvent]]) -> _Changes:
         changes = _Changes()
@@ -116,6 +173,7 @@ class ProjectBatch:
                 continue
             state = states.get(customer_id) or CustomerState(customer_id)
             result = fold(state, events, self._rules)
+            changes.duplicates += len(events) - result.applied
             if not result.applied:
                 continue  # all re-deliveries: nothing to write, nothing to publish
             changes.applied += result.applied
@@ -143,10 +201,10 @@ class ProjectBatch:
         changes.account_revisions = await tx.save_account_views(views)
         changes.accounts = [view for view in views if view["account_id"] in changes.account_revisions]
 
-    async def _publish(self, changes: _Changes) -> None:
+    async def _publish(self, changes: _Changes, traces: dict[str, str]) -> None:
         # After the commit: a crash here leaves the published markers behind, and start-up publishes those.
         if changes.views:
-            await self._publisher.publish(changes.views)
+            await self._publisher.publish(changes.views, traces)
         if changes.erased:
             await self._publisher.publish_tombstones(list(changes.erased))
         if changes.accounts and self._account_publisher is not None:

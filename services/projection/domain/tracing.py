@@ -1,0 +1,28 @@
+"""W3C Trace Context: which `traceparent` values the projection carries from event records to view records."""
+
+import re
+
+# version 00: 2 hex version, 32 hex trace id, 16 hex parent id, 2 hex flags; all-zero ids are invalid
+_TRACEPARENT = re.compile(r"^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$")
+TRACEPARENT = "traceparent"
+
+
+def valid_traceparent(value: str | bytes | None) -> str | None:
+    """`value` when it is a well-formed traceparent (W3C Trace Context, section 3.2), else None."""
+    if isinstance(value, bytes):
+        try:
+            value = value.decode("ascii")
+        except UnicodeDecodeError:
+            return None
+    if not value or len(value) > 128:
+        return None
+    value = value.strip().lower()
+    match = _TRACEPARENT.match(value)
+    if match is None or match[1] == "ff" or set(match[2]) == {"0"} or set(match[3]) == {"0"}:
+        return None
+    return value
+
+
+def trace_id(traceparent: str) -> str:
+    """The 32-hex trace id of a valid traceparent."""
+    return traceparent[3:35]

@@ -1,0 +1,28 @@
+"""Structured JSON logs, one object per line on stdout, configured once when the service starts (not on import).
+
+What goes in: counts, durations, offsets, event ids, trace ids, key names. What never does: customer ids in
+bulk, notes or other personal fields, API keys or their hashes, connection URLs with passwords.
+"""
+
+import logging
+import sys
+
+import structlog
+
+
+def configure_logging(level: str = "info") -> None:
+    """JSON lines with timestamp, level, event and bound context."""
+    numeric = logging.getLevelNamesMapping()[level.upper()]
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.dict_tracebacks,
+            structlog.processors.JSONRenderer(),
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(numeric),
+        logger_factory=structlog.WriteLoggerFactory(sys.stdout),
+        cache_logger_on_first_use=True,
+    )
+    structlog.contextvars.bind_contextvars(service="projection")
