@@ -129,15 +129,24 @@ async def viewer(request: Request) -> Reader:
 Viewer = Annotated[Reader, Depends(viewer)]
 
 
-def api_routes(routes: Iterable[BaseRoute]) -> list[APIRoute]:
-    return [route for route in routes if isinstance(route, APIRoute)]
+def api_routes(routes: Iterable[BaseRoute], prefix: str = "") -> list[tuple[str, APIRoute]]:
+    """(full path, route) of every API route, looking inside included routers: FastAPI 0.16x keeps an included
+    router as one entry of `app.routes` (its `original_router` holds the routes), older versions copy them in."""
+    found: list[tuple[str, APIRoute]] = []
+    for route in routes:
+        if isinstance(route, APIRoute):
+            found.append((prefix + route.path, route))
+        elif (included := getattr(route, "original_router", None)) is not None:
+            context_prefix = getattr(getattr(route, "include_context", None), "prefix", "")
+            found.extend(api_routes(included.routes, prefix + context_prefix))
+    return found
 
 
 def check_routes(app: FastAPI) -> None:
     """Refuse to build an app with an API route that is neither open on purpose nor guarded by the Viewer."""
     unguarded = [
-        route.path for route in api_routes(app.routes)
-        if route.path not in OPEN_ROUTES and not any(d.call is viewer for d in route.dependant.dependencies)
+        path for path, route in api_routes(app.routes)
+        if path not in OPEN_ROUTES and not any(d.call is viewer for d in route.dependant.dependencies)
     ]  # fmt: skip
     if unguarded:
         raise RuntimeError(f"routes neither open (OPEN_ROUTES) nor guarded by the Viewer dependency: {unguarded}")
