@@ -17,7 +17,8 @@ DEVELOPMENT_DATABASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/rapport
 class ProjectionSettings(BaseSettings):
     """Validated once at start; nothing here connects to anything."""
 
-    model_config = SettingsConfigDict(env_prefix="RAPPORT_PROJECTION_", extra="ignore")
+    # hide_input_in_errors: a refusal must not print the key list or the SASL password it was given
+    model_config = SettingsConfigDict(env_prefix="RAPPORT_PROJECTION_", extra="ignore", hide_input_in_errors=True)
 
     environment: Literal["development", "test", "production"] = "development"
     database_url: str = DEVELOPMENT_DATABASE_URL
