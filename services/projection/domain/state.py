@@ -43,6 +43,9 @@ class RecentState:
     emotion: str | None = None
     outcome: str | None = None
     account_id: str | None = None
+    # `time_us` formatted once when folded and kept with the state: every render shows each recent entry again,
+    # and formatting was the render's largest cost. Empty in state written before it was kept.
+    time: str = ""
 
 
 @dataclass(slots=True)

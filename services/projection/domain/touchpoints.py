@@ -29,9 +29,10 @@ def fold_touchpoint(state: CustomerState, event: StoredEvent, rules: "FoldRules"
     emotion, outcome, account_id = data.get("emotion"), data.get("outcome"), data.get("account_id")
     _count(state, event, channel, kind, feeling)
     _follow_account(state, event, account_id)
+    time = iso(event.time_us)
     entry = RecentState(
         event.event_id, event.time_us, event.position, channel, kind, sentiment, feeling, emotion, outcome,
-        str(account_id) if account_id else None,
+        str(account_id) if account_id else None, time,
     )  # fmt: skip
     keep_latest(state.recent, entry, rules.recent_limit)
     if sentiment is not None:
@@ -44,7 +45,7 @@ def fold_touchpoint(state: CustomerState, event: StoredEvent, rules: "FoldRules"
     if is_contract_related(kind, channel):
         keep_latest(state.contracts, entry, rules.contract_limit)
     return {
-        "event_id": event.event_id, "position": event.position, "time": iso(event.time_us),
+        "event_id": event.event_id, "position": event.position, "time": time,
         "channel": channel, "kind": kind, "sentiment": sentiment, "feeling": feeling,
         "emotion": emotion, "outcome": outcome, "rating": data.get("rating"),
         "handled_by": data.get("handled_by"), "note": data.get("note"),

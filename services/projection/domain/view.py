@@ -57,8 +57,9 @@ def render_view(state: CustomerState, rules: "FoldRules | None" = None) -> dict[
 
 def render_touchpoint(entry: RecentState) -> dict[str, Any]:
     return {
-        "event_id": entry.event_id, "time": iso(entry.time_us), "channel": entry.channel, "kind": entry.kind,
-        "sentiment": entry.sentiment, "feeling": entry.feeling, "emotion": entry.emotion, "outcome": entry.outcome,
+        "event_id": entry.event_id, "time": entry.time or iso(entry.time_us), "channel": entry.channel,
+        "kind": entry.kind, "sentiment": entry.sentiment, "feeling": entry.feeling, "emotion": entry.emotion,
+        "outcome": entry.outcome,
     }  # fmt: skip
 
 
