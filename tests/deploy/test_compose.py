@@ -41,7 +41,8 @@ def test_long_running_services_and_one_shots(compose: Compose) -> None:
 def test_every_required_variable_is_listed_in_env_example(compose: Compose) -> None:
     required = set(re.findall(r"\$\{([A-Z0-9_]+):?\?", yaml.safe_dump(compose)))
     example = (checks.ROOT / "deploy" / "compose" / "env.example").read_text()
-    assert required == {"POSTGRES_PASSWORD", "RAPPORT_IDENTITY_HASH_KEY", "RAPPORT_EXPERIENCE_API_KEYS"}
+    assert required == {"POSTGRES_PASSWORD", "RAPPORT_IDENTITY_HASH_KEY", "RAPPORT_EXPERIENCE_API_KEYS",
+                        "RAPPORT_PROJECTION_API_KEYS"}
     assert all(re.search(rf"^{name}=", example, re.MULTILINE) for name in required)
 
 
