@@ -2,6 +2,7 @@
 
 import uuid
 
+import httpx
 import orjson
 import pytest
 
@@ -118,3 +119,23 @@ def test_timeline_pages_newest_first(system: RunningSystem) -> None:
 
 def test_unknown_customers_are_404(system: RunningSystem) -> None:
     assert system.get(f"/v1/customers/{customer()}").status_code == 404
+
+
+def test_both_services_refuse_callers_without_a_key(system: RunningSystem) -> None:
+    who = customer()
+    write = httpx.post(f"{system.experience}/v1/events", json=touchpoint(who), timeout=10)
+    read = httpx.get(f"{system.projection}/v1/customers/{who}", timeout=10)
+    assert write.status_code == 401 and read.status_code == 401
+    assert write.headers["www-authenticate"].lower().startswith("bearer")
+
+
+def test_metrics_show_the_flow_without_customer_ids(system: RunningSystem) -> None:
+    who = customer()
+    system.post("/v1/events", json=touchpoint(who)).raise_for_status()
+    wait_for_version(system, who, 1)
+    written = httpx.get(f"{system.experience}/metrics", timeout=10).text
+    projected = httpx.get(f"{system.projection}/metrics", timeout=10).text
+    assert "rapport_events_accepted_total" in written and "rapport_events_relayed_total" in written
+    assert "rapport_projection_events_applied_total" in projected
+    assert "rapport_projection_freshness_seconds_bucket" in projected
+    assert who not in written + projected
