@@ -49,7 +49,7 @@ async def post_batch(client: httpx.AsyncClient, events: list[dict[str, Any]]) ->
     return time.monotonic()
 
 
-async def throughput(url: str, watcher: ViewWatcher, options: BenchOptions) -> dict[str, float]:
+async def throughput(url: str, key: str, watcher: ViewWatcher, options: BenchOptions) -> dict[str, float]:
     """Offer all events as fast as four clients can, and time until every view shows them."""
     load = TouchpointLoad(options.customers, prefix="tp")
     events = [load.next_event()[0] for _ in range(options.events)]
@@ -63,7 +63,7 @@ async def throughput(url: str, watcher: ViewWatcher, options: BenchOptions) -> d
             await post_batch(client, queue.get_nowait())
 
     start = time.monotonic()
-    async with httpx.AsyncClient(base_url=url, timeout=60) as client:
+    async with httpx.AsyncClient(base_url=url, timeout=60, headers={"authorization": f"Bearer {key}"}) as client:
         await asyncio.gather(*(poster(client) for _ in range(4)))
     accepted = time.monotonic()
     complete = await watcher.wait_until(dict(load.sent), timeout=600)
@@ -72,13 +72,13 @@ async def throughput(url: str, watcher: ViewWatcher, options: BenchOptions) -> d
             "end_to_end_eps": len(events) / (visible - start), "complete": float(complete)}
 
 
-async def freshness(url: str, watcher: ViewWatcher, options: BenchOptions) -> list[float]:
+async def freshness(url: str, key: str, watcher: ViewWatcher, options: BenchOptions) -> list[float]:
     """Offer a steady rate; for every event, the time from its 202 to its customer's view showing it."""
     load = TouchpointLoad(options.customers, prefix="fr", seed=11)
     tick = 0.05
     per_tick = max(1, int(options.rate * tick))
     accepted: list[tuple[str, int, float]] = []
-    async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+    async with httpx.AsyncClient(base_url=url, timeout=30, headers={"authorization": f"Bearer {key}"}) as client:
         pending: set[asyncio.Task[None]] = set()
         start = time.monotonic()
         ticks = int(options.freshness_seconds / tick)
@@ -142,17 +142,38 @@ async def broker_floor(bootstrap: str, rate: int, seconds: float) -> list[float]
     return latencies
 
 
+SERIES = [
+    "rapport_events_accepted_total", "rapport_events_rejected_total", "rapport_events_dead_lettered_total",
+    "rapport_events_relayed_total", "rapport_relay_backlog", "rapport_projection_batches_total",
+    "rapport_projection_events_applied_total", "rapport_projection_duplicates_skipped_total",
+    "rapport_projection_lag", "rapport_projection_batch_seconds_count", "rapport_projection_freshness_seconds_count",
+]
+
+
+async def scrape(urls: list[str], key: str) -> dict[str, float]:
+    """Totals of the series an operator watches, as the services' own /metrics report them."""
+    totals = dict.fromkeys(SERIES, 0.0)
+    async with httpx.AsyncClient(timeout=10, headers={"authorization": f"Bearer {key}"}) as client:
+        for url in urls:
+            for line in (await client.get(f"{url}/metrics")).text.splitlines():
+                name = line.split("{", 1)[0].split(" ", 1)[0]
+                if name in totals:
+                    totals[name] += float(line.rsplit(" ", 1)[1])
+    return totals
+
+
 async def measure(system: DevSystem, options: BenchOptions) -> dict[str, Any]:
     url = f"http://127.0.0.1:{system.options.experience_port}"
     watcher = ViewWatcher(system.broker.bootstrap)
     await watcher.start()
     try:
         console.print(f"throughput: {options.events:,} touchpoints for {options.customers:,} customers …")
-        result: dict[str, Any] = {"throughput": await throughput(url, watcher, options)}
+        result: dict[str, Any] = {"throughput": await throughput(url, system.api_key, watcher, options)}
         console.print(f"broker floor: bare produce→consume at {options.rate:,}/s …")
         result["floor"] = await broker_floor(system.broker.bootstrap, options.rate, options.freshness_seconds)
         console.print(f"freshness: {options.rate:,} events/s for {options.freshness_seconds:.0f} s …")
-        result["freshness"] = await freshness(url, watcher, options)
+        result["freshness"] = await freshness(url, system.api_key, watcher, options)
+        result["metrics"] = await scrape([url, f"http://127.0.0.1:{system.options.projection_port}"], system.api_key)
     finally:
         await watcher.stop()
     return result
@@ -177,6 +198,12 @@ def report(result: dict[str, Any], baseline: dict[str, float], options: BenchOpt
     if not t["complete"]:
         table.add_row("[red]warning[/red]", "not every view caught up within the time limit")
     console.print(table)
+    series = Table(title="what /metrics reported (experience + projection serve process)")
+    series.add_column("series")
+    series.add_column("total", justify="right")
+    for name, value in result["metrics"].items():
+        series.add_row(name, f"{value:,.0f}")
+    console.print(series)
 
 
 def run_bench(options: BenchOptions) -> None:
