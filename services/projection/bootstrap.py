@@ -15,7 +15,7 @@ from services.projection.adapters.database import create_engine
 from services.projection.adapters.kafka_security import kafka_client_options
 from services.projection.adapters.metrics import ProjectionMetrics
 from services.projection.adapters.migrate import check_schema, head_revision
-from services.projection.adapters.view_listener import PostgresChangeListener
+from services.projection.adapters.view_listener import Demand, PostgresChangeListener
 from services.projection.adapters.view_publisher import KafkaViewPublisher, create_producer
 from services.projection.adapters.view_reader import PostgresViewReader
 from services.projection.adapters.view_store import PostgresViewStore
@@ -135,7 +135,7 @@ def create_app(settings: ProjectionSettings, run_consumer: bool = True) -> FastA
         app.state.stream_heartbeat_s = settings.stream_heartbeat_s
         app.state.min_position_wait_s = settings.min_position_wait_s
         # One LISTEN connection per process, whichever process's worker committed the change.
-        listener = PostgresChangeListener(settings.database_url, hub.publish)
+        listener = PostgresChangeListener(settings.database_url, hub.publish, demand)
         app.state.change_listener = listener
         listening = asyncio.create_task(listener.run(), name="view-change-listener")
         worker = start_worker(settings, engine, metrics) if run_consumer else None
@@ -150,6 +150,7 @@ def create_app(settings: ProjectionSettings, run_consumer: bool = True) -> FastA
                 await listening
             await engine.dispose()
 
-    hub = ViewHub(settings.stream_queue_size)
+    demand = Demand()  # the listener LISTENs only while the hub has subscribers
+    hub = ViewHub(settings.stream_queue_size, on_demand=demand.set)
     metrics = ProjectionMetrics()
     return create_http_app(hub=hub, gatekeeper=gatekeeper(settings), metrics=metrics, lifespan=lifespan)

@@ -6,9 +6,14 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.projection.adapters.database import json_param
+from services.projection.adapters.documents import decode
 from services.projection.domain import MemberRecord
 
-NOTIFY_CHANNEL = "rapport_views"  # payload: '<customer id>:<position>' or '<customer id>:erased'
+# Payload: notices '<customer id>:<position>' or '<customer id>:erased', one a line (ids hold no whitespace), as
+# many as fit in one notification: one per batch, not one per customer, is what keeps listeners cheap.
+NOTIFY_CHANNEL = "rapport_views"
+NOTICE_SEPARATOR = "\n"
+MAX_PAYLOAD_BYTES = 7900  # PostgreSQL refuses payloads of 8000 bytes or more
 ERASED = "erased"
 
 _ERASED_AMONG = text("SELECT customer_id FROM erased_views WHERE customer_id = ANY(:ids)")
@@ -48,9 +53,7 @@ _LOCK_ACCOUNTS = text(
 _MEMBERS = text(
     """
     SELECT m.account_id, m.customer_id, m.role, m.member, m.position AS membership_position,
-           v.version, v.position, v.view->>'updated_at' AS updated_at, v.view->'experience' AS experience,
-           v.view->'preferences' AS preferences, (v.fold_state->>'scored')::bigint AS scored,
-           v.fold_state->'contracts' AS contracts
+           v.version, v.position, v.view, v.fold_state
     FROM account_members m LEFT JOIN customer_views v ON v.customer_id = m.customer_id AND m.member
     WHERE m.account_id = ANY(:ids)
     """
@@ -93,11 +96,13 @@ async def load_members(connection: AsyncConnection, account_ids: list[str]) -> d
     await connection.execute(_LOCK_ACCOUNTS, {"ids": account_ids})
     members: dict[str, list[MemberRecord]] = {a: [] for a in account_ids}
     for row in await connection.execute(_MEMBERS, {"ids": account_ids}):
+        view = decode(row.view) if row.view is not None else {}
+        state = decode(row.fold_state) if row.fold_state is not None else {}
         members[row.account_id].append(
             MemberRecord(
                 row.customer_id, row.role, row.member and row.version is not None, row.membership_position,
-                row.version or 0, row.position or 0, row.updated_at, row.experience or {}, row.preferences or {},
-                row.scored or 0, row.contracts or [],
+                row.version or 0, row.position or 0, view.get("updated_at"), view.get("experience") or {},
+                view.get("preferences") or {}, state.get("scored") or 0, state.get("contracts") or [],
             )
         )  # fmt: skip
     return members
@@ -114,7 +119,24 @@ async def save_account_views(connection: AsyncConnection, views: list[dict[str, 
     return {row.account_id: row.revision for row in result}
 
 
-async def notify(connection: AsyncConnection, payloads: list[str]) -> None:
+async def notify(connection: AsyncConnection, notices: list[str]) -> None:
     """Delivered to listeners at commit, never before, and never if the batch rolls back."""
-    if payloads:
-        await connection.execute(_NOTIFY, {"payloads": payloads})
+    if notices:
+        await connection.execute(_NOTIFY, {"payloads": payloads_of(notices)})
+
+
+def payloads_of(notices: list[str]) -> list[str]:
+    """The notices joined into as few payloads as fit under PostgreSQL's limit."""
+    payloads: list[str] = []
+    chunk: list[str] = []
+    size = 0
+    for notice in notices:
+        length = len(notice.encode()) + 1
+        if chunk and size + length > MAX_PAYLOAD_BYTES:
+            payloads.append(NOTICE_SEPARATOR.join(chunk))
+            chunk, size = [], 0
+        chunk.append(notice)
+        size += length
+    if chunk:
+        payloads.append(NOTICE_SEPARATOR.join(chunk))
+    return payloads

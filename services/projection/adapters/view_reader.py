@@ -7,6 +7,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from services.projection.adapters.documents import decode
+
 _VIEW = text("SELECT view FROM customer_views WHERE customer_id = :id")
 _ACCOUNT = text("SELECT view FROM account_views WHERE account_id = :id")
 _ERASED = text("SELECT 1 FROM erased_views WHERE customer_id = :id")
@@ -50,7 +52,10 @@ class PostgresViewReader:
             return document
 
     async def get_view(self, customer_id: str) -> dict[str, Any] | None:
-        return await self._one(_VIEW, customer_id)
+        async with self._engine.connect() as connection:
+            stored: bytes | None = (await connection.execute(_VIEW, {"id": customer_id})).scalar()
+        view: dict[str, Any] | None = decode(stored) if stored is not None else None
+        return view
 
     async def get_account(self, account_id: str) -> dict[str, Any] | None:
         return await self._one(_ACCOUNT, account_id)

@@ -2,6 +2,7 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import text
@@ -9,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.projection.adapters import accounts_and_erasure as sql
 from services.projection.adapters.database import json_param
+from services.projection.adapters.documents import decode
 from services.projection.domain import CustomerState, MemberRecord
 
 _LOAD_STATES = text(
@@ -16,11 +18,13 @@ _LOAD_STATES = text(
     "SELECT customer_id, fold_state FROM customer_views WHERE customer_id = ANY(:ids) ORDER BY customer_id FOR UPDATE"
 )
 _UPSERT_VIEWS = text(
+    # Typed arrays, not one jsonb blob: asyncpg sends the compressed documents as bytes, PostgreSQL parses nothing.
     """
     INSERT INTO customer_views AS v (customer_id, version, position, updated_at, view, fold_state)
-    SELECT r.customer_id, r.version, r.position, r.updated_at, r.view, r.fold_state
-    FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(
-        customer_id text, version bigint, position bigint, updated_at timestamptz, view jsonb, fold_state jsonb)
+    SELECT r.customer_id, r.version, r.position, CAST(r.updated_at AS timestamptz), r.view, r.fold_state
+    FROM unnest(CAST(:ids AS text[]), CAST(:versions AS bigint[]), CAST(:positions AS bigint[]),
+                CAST(:updated AS text[]), CAST(:views AS bytea[]), CAST(:states AS bytea[]))
+        AS r(customer_id, version, position, updated_at, view, fold_state)
     ON CONFLICT (customer_id) DO UPDATE SET
         version = excluded.version, position = excluded.position, updated_at = excluded.updated_at,
         view = excluded.view, fold_state = excluded.fold_state
@@ -50,14 +54,17 @@ _LOAD_OFFSETS = text(
     "SELECT partition, next_offset FROM consumer_offsets WHERE consumer_group = :group AND topic = :topic"
 )
 _MARK_PUBLISHED = text(
+    # No index covers published_position and the table leaves free space on each page: this update stays HOT.
     """
     UPDATE customer_views AS v SET published_position = r.position
-    FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(customer_id text, position bigint)
+    FROM unnest(CAST(:ids AS text[]), CAST(:positions AS bigint[])) AS r(customer_id, position)
     WHERE v.customer_id = r.customer_id AND v.published_position < r.position
     """
 )
 _LOCK_UNPUBLISHED = text(
-    "SELECT view FROM customer_views WHERE published_position < position "
+    # A walk of the primary key from where the last chunk ended: this runs once per worker start, and keeping an
+    # index on unpublished rows would make every view update non-HOT.
+    "SELECT customer_id, view FROM customer_views WHERE published_position < position AND customer_id > :after "
     "ORDER BY customer_id LIMIT :limit FOR UPDATE SKIP LOCKED"
 )
 _MARK_ACCOUNTS_PUBLISHED = text(
@@ -78,6 +85,31 @@ _LOCK_UNPUBLISHED_TOMBSTONES = text(
 )
 
 
+@dataclass(slots=True)
+class ViewRows:
+    """Customer view rows as columns, the shape the upsert's typed arrays take; documents already encoded."""
+
+    ids: list[str] = field(default_factory=list)
+    versions: list[int] = field(default_factory=list)
+    positions: list[int] = field(default_factory=list)
+    updated: list[str | None] = field(default_factory=list)
+    views: list[bytes] = field(default_factory=list)
+    states: list[bytes] = field(default_factory=list)
+
+    def add(self, customer_id: str, version: int, position: int, updated_at: str | None, view: bytes,
+            state: bytes) -> None:  # fmt: skip
+        self.ids.append(customer_id)
+        self.versions.append(version)
+        self.positions.append(position)
+        self.updated.append(updated_at)
+        self.views.append(view)
+        self.states.append(state)
+
+    def params(self) -> dict[str, list[Any]]:
+        return {"ids": self.ids, "versions": self.versions, "positions": self.positions, "updated": self.updated,
+                "views": self.views, "states": self.states}  # fmt: skip
+
+
 class BatchTransaction:
     """The writes of one consumed batch; all of them commit together or none does."""
 
@@ -86,12 +118,11 @@ class BatchTransaction:
 
     async def load_states(self, customer_ids: list[str]) -> dict[str, CustomerState]:
         rows = await self._connection.execute(_LOAD_STATES, {"ids": customer_ids})
-        return {row.customer_id: CustomerState.from_json(row.fold_state) for row in rows}
+        return {row.customer_id: CustomerState.from_json(decode(row.fold_state)) for row in rows}
 
-    async def save_views(self, rows: list[dict[str, Any]]) -> None:
-        """Rows of customer_id, version, position, updated_at, view, fold_state."""
-        if rows:
-            await self._connection.execute(_UPSERT_VIEWS, {"rows": json_param(rows)})
+    async def save_views(self, rows: ViewRows) -> None:
+        if rows.ids:
+            await self._connection.execute(_UPSERT_VIEWS, rows.params())
 
     async def add_timeline(self, rows: list[dict[str, Any]]) -> None:
         """Rows of event_id, customer_id, position, occurred_at, channel, kind, feeling, entry."""
@@ -138,18 +169,19 @@ class BatchTransaction:
     async def mark_tombstones_published(self, customer_ids: list[str]) -> None:
         await mark_tombstones_published(self._connection, customer_ids)
 
-    async def lock_unpublished(self, limit: int) -> list[dict[str, Any]]:
-        """Views not yet on the view topic, locked so no newer version can be committed and published first."""
-        return [row.view for row in await self._connection.execute(_LOCK_UNPUBLISHED, {"limit": limit})]
+    async def lock_unpublished(self, limit: int, after: str = "") -> list[dict[str, Any]]:
+        """Views not yet on the view topic, locked so no newer version can be committed and published first;
+        only customers after `after` in id order."""
+        rows = await self._connection.execute(_LOCK_UNPUBLISHED, {"limit": limit, "after": after})
+        return [decode(row.view) for row in rows]
 
     async def mark_published(self, published: dict[str, int]) -> None:
         await mark_published(self._connection, published)
 
 
 async def mark_published(connection: AsyncConnection, published: dict[str, int]) -> None:
-    rows = [{"customer_id": c, "position": p} for c, p in published.items()]
-    if rows:
-        await connection.execute(_MARK_PUBLISHED, {"rows": json_param(rows)})
+    if published:
+        await connection.execute(_MARK_PUBLISHED, {"ids": list(published), "positions": list(published.values())})
 
 
 async def mark_accounts_published(connection: AsyncConnection, published: dict[str, int]) -> None:

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
+import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
@@ -19,8 +20,10 @@ from services.projection.entrypoints.api_common import CustomerId, ViewReader, n
 from services.projection.entrypoints.auth import Gatekeeper, Reader, Viewer
 from services.projection.entrypoints.live import Subscription, ViewHub
 
+log = structlog.get_logger(__name__)
 router = APIRouter()
 ERASED = "erased"
+LISTEN_WAIT_S = 5.0
 
 
 def sse(event: str, data: Any, event_id: int | None = None) -> bytes:
@@ -46,6 +49,7 @@ async def _events(
 ) -> AsyncIterator[bytes]:
     customer_id = subscription.customer_id
     try:
+        await _until_listening(request)
         last = -1
         view = await reader.get_view(customer_id)
         if view is not None:
@@ -73,3 +77,14 @@ async def _events(
         hub.unsubscribe(subscription)
         gatekeeper: Gatekeeper = request.app.state.gatekeeper
         gatekeeper.close_stream(viewer)
+
+
+async def _until_listening(request: Request) -> None:
+    """The process LISTENs only while someone streams: before the first read, wait until its LISTEN is in effect,
+    so no change committed after that read goes unheard."""
+    listener = getattr(request.app.state, "change_listener", None)
+    if listener is not None and not listener.listening.is_set():
+        try:
+            await asyncio.wait_for(listener.listening.wait(), LISTEN_WAIT_S)
+        except TimeoutError:
+            log.warning("stream started before change notices could be heard")

@@ -9,12 +9,12 @@ async def republish_pending(
     chunk: int = 1000,
 ) -> int:  # fmt: skip
     """Return how many views and tombstones were published; rows stay locked until their publish is acknowledged."""
-    total = 0
+    total, after = 0, ""
     while True:
         # Holding the row locks while publishing means no newer version of these views can be committed (and
         # published) in between, so the topic never ends on an older view than PostgreSQL holds.
         async with store.transaction() as tx:
-            views = await tx.lock_unpublished(chunk)
+            views = await tx.lock_unpublished(chunk, after)
             tombstones = await tx.lock_unpublished_tombstones(chunk)
             accounts = await tx.lock_unpublished_accounts(chunk) if account_publisher is not None else []
             if not views and not tombstones and not accounts:
@@ -27,3 +27,4 @@ async def republish_pending(
             await tx.mark_tombstones_published(tombstones)
             await tx.mark_accounts_published({view["account_id"]: revision for view, revision in accounts})
         total += len(views) + len(tombstones) + len(accounts)
+        after = views[-1]["customer_id"] if views else after

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.cli.embedded import create_topics, ensure_database
 from services.projection.adapters.database import create_engine
+from services.projection.adapters.documents import decode
 from services.projection.adapters.migrate import migrate
 from services.projection.bootstrap import Worker, start_worker
 from services.projection.settings import ProjectionSettings
@@ -46,7 +47,7 @@ class Projection:
     async def views(self) -> dict[str, dict[str, Any]]:
         async with self.engine.connect() as connection:
             rows = await connection.execute(text("SELECT customer_id, view FROM customer_views"))
-            return {row.customer_id: row.view for row in rows}
+            return {row.customer_id: decode(row.view) for row in rows}
 
     async def wait_for_versions(self, total: int, timeout: float = 30.0) -> dict[str, dict[str, Any]]:
         """Poll until the views have applied `total` events in all; return them."""

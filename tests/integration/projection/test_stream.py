@@ -29,7 +29,8 @@ async def test_a_stream_follows_a_customer_until_erased(projection: Projection) 
             if server.started:
                 break
             await asyncio.sleep(0.05)
-        await asyncio.wait_for(app.state.change_listener.listening.wait(), 10)
+        await asyncio.wait_for(app.state.change_listener.connected.wait(), 10)
+        assert not app.state.change_listener.listening.is_set()  # nobody streams yet: no LISTEN, no notices
         events: list[tuple[str, str]] = []
         async with (
             httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as client,
