@@ -9,13 +9,13 @@ from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from contracts.limits import RateLimiter
 from services.experience.adapters.event_store import PostgresEventStore
 from services.experience.adapters.kafka import KafkaRecordProducer
 from services.experience.adapters.kafka_security import KafkaSecurity
 from services.experience.adapters.metrics import ExperienceMetrics
 from services.experience.adapters.migrate import revisions
 from services.experience.domain.identities import IdentityHasher
-from services.experience.domain.rate_limit import RateLimiter
 from services.experience.entrypoints.auth import Authenticator
 from services.experience.entrypoints.http import Limits, create_api
 from services.experience.entrypoints.kafka_intake import subscribe_intake

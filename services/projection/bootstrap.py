@@ -10,6 +10,7 @@ import structlog
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from contracts.limits import RateLimiter
 from services.projection.adapters.broker_probe import check_broker
 from services.projection.adapters.database import create_engine
 from services.projection.adapters.kafka_security import kafka_client_options
@@ -20,7 +21,6 @@ from services.projection.adapters.view_publisher import KafkaViewPublisher, crea
 from services.projection.adapters.view_reader import PostgresViewReader
 from services.projection.adapters.view_store import PostgresViewStore
 from services.projection.domain import AccountRules, FoldRules
-from services.projection.domain.rate_limit import RateLimiter
 from services.projection.entrypoints.auth import Gatekeeper, announce
 from services.projection.entrypoints.consumer import ConsumerStatus, ProjectionConsumer, create_consumer
 from services.projection.entrypoints.http import create_http_app

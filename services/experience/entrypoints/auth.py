@@ -16,7 +16,7 @@ from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute
 
 from contracts.auth import ApiKey, Scope, find_key
-from services.experience.domain.rate_limit import RateLimiter
+from contracts.limits import RateLimiter
 from services.experience.entrypoints.refusals import RequestError
 
 log = structlog.get_logger(__name__)

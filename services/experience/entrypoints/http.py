@@ -17,11 +17,11 @@ from fastapi.responses import Response
 from contracts import topics
 from contracts.auth import Scope
 from contracts.catalog import CUSTOMER_ERASED, CustomerEvent
+from contracts.limits import RateLimiter
 from contracts.views import ErasureConfirmation
 from services.experience.adapters.metrics import CONTENT_TYPE, ExperienceMetrics
 from services.experience.adapters.ports import EventStore, EventStoreUnavailableError
 from services.experience.domain.append import AppendResult
-from services.experience.domain.rate_limit import RateLimiter
 from services.experience.domain.tracing import valid_traceparent
 from services.experience.entrypoints.auth import Admin, Authenticator, Writer, announce, check_routes
 from services.experience.entrypoints.observed import ObservedRequests

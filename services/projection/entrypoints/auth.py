@@ -17,7 +17,7 @@ from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute
 
 from contracts.auth import ApiKey, Scope, find_key
-from services.projection.domain.rate_limit import RateLimiter
+from contracts.limits import RateLimiter
 from services.projection.domain.redaction import Document, redact
 
 log = structlog.get_logger(__name__)

@@ -10,7 +10,7 @@ import pytest
 from fastapi import FastAPI
 
 from contracts.auth import Scope, describe, new_key, parse_keys
-from services.experience.domain.rate_limit import RateLimiter, TokenBucket
+from contracts.limits import RateLimiter, TokenBucket
 from services.experience.entrypoints.auth import (
     OPEN_ROUTES,
     ROUTE_SCOPES,

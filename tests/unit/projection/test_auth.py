@@ -10,7 +10,7 @@ import pytest
 from fastapi import FastAPI
 
 from contracts.auth import Scope, describe, parse_keys
-from services.projection.domain.rate_limit import RateLimiter
+from contracts.limits import RateLimiter
 from services.projection.entrypoints.auth import OPEN_ROUTES, Gatekeeper, Reader, api_routes, check_routes
 from services.projection.entrypoints.http import create_http_app
 from services.projection.entrypoints.live import ViewHub

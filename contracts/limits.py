@@ -1,4 +1,4 @@
-"""Token buckets: how many requests a caller may still make now, and how long until the next one may go.
+"""Per-key request limits every Rapport API applies alike: token buckets, and how long to wait (Retry-After).
 
 Pure: the caller passes the time (a monotonic clock reading in seconds), so tests need no sleeping.
 """
