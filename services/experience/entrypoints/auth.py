@@ -101,14 +101,19 @@ Writer = Annotated[ApiKey, Depends(require(Scope.EVENTS_WRITE))]
 Admin = Annotated[ApiKey, Depends(require(Scope.ADMIN))]
 
 
-def route_keys(routes: Iterable[BaseRoute]) -> list[tuple[str, str]]:
-    """(method, path) of every API route, HEAD and OPTIONS aside."""
-    return [
-        (method, route.path)
-        for route in routes
-        if isinstance(route, APIRoute)
-        for method in sorted((route.methods or set()) - {"HEAD", "OPTIONS"})
-    ]
+def route_keys(routes: Iterable[BaseRoute], prefix: str = "") -> list[tuple[str, str]]:
+    """(method, full path) of every API route, HEAD and OPTIONS aside, looking inside included routers: FastAPI
+    0.16x keeps an included router as one entry of `app.routes` (its `original_router` holds the routes), older
+    versions copy them in."""
+    found: list[tuple[str, str]] = []
+    for route in routes:
+        if isinstance(route, APIRoute):
+            methods = sorted((route.methods or set()) - {"HEAD", "OPTIONS"})
+            found.extend((method, prefix + route.path) for method in methods)
+        elif (included := getattr(route, "original_router", None)) is not None:
+            context_prefix = getattr(getattr(route, "include_context", None), "prefix", "")
+            found.extend(route_keys(included.routes, prefix + context_prefix))
+    return found
 
 
 def check_routes(app: FastAPI) -> None:

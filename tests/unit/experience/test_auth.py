@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import httpx
 import orjson
 import pytest
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 
 from contracts.auth import Scope, describe, new_key, parse_keys
 from contracts.limits import RateLimiter, TokenBucket
@@ -105,6 +105,22 @@ def test_a_route_neither_open_nor_scoped_stops_the_app_from_being_built(store: F
         return {}
 
     with pytest.raises(RuntimeError, match="GET /v1/forgotten"):
+        check_routes(app)
+
+
+def test_a_route_added_through_an_included_router_is_listed_and_needs_a_scope(store: FakeEventStore) -> None:
+    # FastAPI 0.16x keeps an included router as one entry of app.routes: its routes must not escape the check
+    app = build(store, CONFIG)
+    router = APIRouter(prefix="/customers")
+
+    @router.get("/{customer_id}/notes")
+    async def notes(customer_id: str) -> dict[str, str]:
+        return {"customer_id": customer_id}
+
+    app.include_router(router, prefix="/v1")
+
+    assert ("GET", "/v1/customers/{customer_id}/notes") in route_keys(app.routes)
+    with pytest.raises(RuntimeError, match=re.escape("GET /v1/customers/{customer_id}/notes")):
         check_routes(app)
 
 
