@@ -12,7 +12,13 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.experience.adapters import sql
-from services.experience.adapters.ports import Checkpoint, EventStore, EventStoreUnavailableError, StoredEvent
+from services.experience.adapters.ports import (
+    Checkpoint,
+    EventLogPage,
+    EventStore,
+    EventStoreUnavailableError,
+    StoredEvent,
+)
 from services.experience.domain.admission import Known, LinkChange, plan_append
 from services.experience.domain.append import AppendResult, Erasure, NewEvent, Numbered, batch_position
 from services.experience.domain.identities import IdentityKey
@@ -108,6 +114,17 @@ class PostgresEventStore(EventStore):
                     StoredEvent(pos, customer, event_id, type_, trace, document.encode())
                     for pos, customer, event_id, type_, trace, document in result
                 ]
+
+    async def read_log(self, position: int, limit: int) -> EventLogPage:
+        with _unavailable_on_connection_errors():
+            async with self._engine.connect() as conn:
+                count, last, body, head = (await conn.execute(sql.READ_LOG, {"after": position, "limit": limit})).one()
+                return EventLogPage(body.encode(), int(count), int(last), int(head))
+
+    async def head(self) -> int:
+        with _unavailable_on_connection_errors():
+            async with self._engine.connect() as conn:
+                return int(await conn.scalar(sql.HEAD) or 0)
 
     async def ping(self) -> None:
         with _unavailable_on_connection_errors():

@@ -28,6 +28,16 @@ class StoredEvent:
     document: bytes
 
 
+@dataclass(frozen=True, slots=True)
+class EventLogPage:
+    """A run of stored events as newline-delimited canonical documents: the bytes the relay publishes."""
+
+    body: bytes
+    count: int
+    last_position: int  # of the page's last event; the `after` asked for when the page is empty
+    head: int  # the newest stored position when the page was read
+
+
 class Checkpoint(ABC):
     """The relay's last published position, writable only while its holder leads."""
 
@@ -52,6 +62,17 @@ class EventStore(ABC):
     @abstractmethod
     async def read_from(self, position: int, limit: int) -> list[StoredEvent]:
         """Events after `position`, in position order."""
+
+    @abstractmethod
+    async def head(self) -> int:
+        """The newest stored position (0 for an empty store)."""
+
+    async def read_log(self, position: int, limit: int) -> EventLogPage:
+        """Events after `position` as one page of the event log (what a projection rebuild reads)."""
+        events = await self.read_from(position, limit)
+        body = b"".join(event.document + b"\n" for event in events)
+        last = events[-1].position if events else position
+        return EventLogPage(body, len(events), last, max(last, await self.head()))
 
     @abstractmethod
     async def ping(self) -> None:

@@ -59,12 +59,23 @@ INSERT_EVENTS = text(
 # The canonical document is built here, so the relay sends bytes without parsing JSON in Python.
 # (`\:` keeps SQLAlchemy from reading :MI and :SS as bind parameters.)
 # Our attributes go on the right of ||, so a producer's own `position` extension can never survive.
-READ_FROM = text(
-    "SELECT position, customer_id, event_id, type, envelope->>'traceparent', "
+_CANONICAL = (
     "(envelope || jsonb_build_object('position', position, 'sequence', sequence, 'recordedat', "
-    "to_char(recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24\\:MI\\:SS.US\"Z\"')))::text "
+    "to_char(recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24\\:MI\\:SS.US\"Z\"')))::text"
+)
+READ_FROM = text(
+    f"SELECT position, customer_id, event_id, type, envelope->>'traceparent', {_CANONICAL} "
     "FROM events WHERE position > :after ORDER BY position LIMIT :limit"
 )
+# A page of the event log for rebuilds, joined by PostgreSQL: Python touches no event, only the page's bytes.
+# The head comes from the same snapshot, and positions become visible in commit order, so none below it is missing.
+READ_LOG = text(
+    f"WITH page AS (SELECT position, {_CANONICAL} AS doc FROM events WHERE position > :after "
+    "ORDER BY position LIMIT :limit) "
+    "SELECT count(*), coalesce(max(position), :after), coalesce(string_agg(doc || E'\\n', '' ORDER BY position), ''), "
+    "(SELECT coalesce(max(position), 0) FROM events) FROM page"
+)
+HEAD = text("SELECT coalesce(max(position), 0) FROM events")
 
 TRY_LEAD = text(f"SELECT pg_try_advisory_lock({LEADERSHIP_CLASS}, hashtext(:name))")
 UNLEAD = text(f"SELECT pg_advisory_unlock({LEADERSHIP_CLASS}, hashtext(:name))")

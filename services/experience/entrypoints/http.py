@@ -33,6 +33,8 @@ log = structlog.get_logger(__name__)
 
 SINGLE_TYPES = {"application/cloudevents+json", "application/json"}
 BATCH_TYPE = "application/cloudevents-batch+json"
+EVENT_LOG_TYPE = "application/x-ndjson"
+MAX_LOG_PAGE = 20_000  # events a page at most: a few MB, read by PostgreSQL in one statement
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +204,26 @@ def create_api(
         except InvalidEventsError as invalid:
             return refused(invalid, documents)
         return await answer(events, documents, valid_traceparent(request.headers.get("traceparent")))
+
+    @app.get("/v1/events")
+    async def event_log(
+        caller: Admin,
+        after: Annotated[int, Query(ge=0, description="The position to read after.")] = 0,
+        limit: Annotated[int, Query(ge=1, le=MAX_LOG_PAGE)] = 5000,
+    ) -> Response:
+        """The event log for rebuilding views: stored events after `after`, oldest first, one canonical document
+        (the value the relay publishes on cx.events.v1, redacted where erased) per line.
+
+        `Rapport-Last-Position` is where the next page starts, `Rapport-Head` the newest stored position.
+        """
+        try:
+            page = await store.read_log(after, limit)
+        except EventStoreUnavailableError as error:
+            log.warning("http.store_unavailable", error=str(error))
+            raise RequestError(503, "the event store is unavailable; retry later") from None
+        headers = {"Rapport-Last-Position": str(page.last_position), "Rapport-Head": str(page.head),
+                   "Rapport-Count": str(page.count)}  # fmt: skip
+        return Response(page.body, media_type=EVENT_LOG_TYPE, headers=headers)
 
     @app.get("/healthz")
     async def alive() -> dict[str, str]:

@@ -175,3 +175,19 @@ async def _lead_and_load(store: PostgresEventStore, name: str) -> int:
 def test_occurred_at_keeps_its_time_zone() -> None:
     stored = event(new_id("c"))
     assert stored.occurred_at == datetime(2025, 3, 1, 10, tzinfo=UTC)
+
+
+async def test_the_event_log_is_the_relayed_documents_page_by_page(store: PostgresEventStore) -> None:
+    start = await store.head()
+    customer = new_id("c")
+    await store.append([event(customer) for _ in range(5)])
+
+    first = await store.read_log(start, 3)
+    rest = await store.read_log(first.last_position, 3)
+    empty = await store.read_log(rest.last_position, 3)
+
+    relayed = [e.document for e in await store.read_from(start, 100)]
+    assert (first.count, rest.count, empty.count) == (3, 2, 0)
+    assert first.body.splitlines() + rest.body.splitlines() == relayed
+    assert first.head == rest.head == empty.head == start + 5 == rest.last_position == empty.last_position
+    assert empty.body == b""

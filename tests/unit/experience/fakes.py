@@ -108,6 +108,10 @@ class FakeEventStore(EventStore):
         await self.ping()
         return self.version
 
+    async def head(self) -> int:
+        await self.ping()
+        return len(self.rows)
+
     async def relay_backlog(self, name: str) -> int:
         await self.ping()
         return max(0, len(self.rows) - self.checkpoints.get(name, 0))

@@ -1,0 +1,53 @@
+"""`GET /v1/events`: the event log a rebuild reads, page by page, as canonical documents."""
+
+from collections.abc import AsyncIterator
+
+import httpx
+import orjson
+import pytest
+
+from services.experience.entrypoints.http import Limits, create_api
+from services.experience.handlers.record_events import EventRecorder
+
+from .events import preference, touchpoint
+from .fakes import IDENTITIES, FakeEventStore
+
+BATCH = {"content-type": "application/cloudevents-batch+json"}
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[httpx.AsyncClient]:
+    store = FakeEventStore()
+    app = create_api(EventRecorder(store, IDENTITIES), store, Limits())
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http:
+        yield http
+
+
+async def test_the_log_pages_through_every_stored_event_in_position_order(client: httpx.AsyncClient) -> None:
+    sent = [touchpoint(), preference(), touchpoint(), touchpoint(), preference()]
+    await client.post("/v1/events", content=orjson.dumps(sent), headers=BATCH)
+
+    seen, after = [], 0
+    while True:
+        page = await client.get("/v1/events", params={"after": after, "limit": 2})
+        assert page.status_code == 200
+        assert page.headers["content-type"] == "application/x-ndjson"
+        assert page.headers["rapport-head"] == "5"
+        documents = [orjson.loads(line) for line in page.content.splitlines()]
+        assert int(page.headers["rapport-count"]) == len(documents)
+        if not documents:
+            assert page.headers["rapport-last-position"] == str(after)
+            break
+        seen.extend(documents)
+        after = int(page.headers["rapport-last-position"])
+        assert after == documents[-1]["position"]
+
+    assert [d["id"] for d in seen] == [e["id"] for e in sent]
+    assert [d["position"] for d in seen] == [1, 2, 3, 4, 5]
+
+
+async def test_a_page_size_out_of_bounds_is_refused_with_its_parameter(client: httpx.AsyncClient) -> None:
+    response = await client.get("/v1/events", params={"limit": 1_000_000})
+
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["path"] == "query.limit"
