@@ -2,7 +2,9 @@
 
 Records go back byte for byte with their original key and headers (the dead-letter headers removed). Intake
 dedupes by event id, so replaying a record twice stores it once; one still invalid is dead-lettered again.
-Progress is kept as the committed offset of the consumer group `rapport-dlq-replay`, so a second run resumes.
+Progress is kept as committed offsets, one replay position per reason (consumer group
+`rapport-dlq-replay.reason.<reason>`) and one for unfiltered replays (`rapport-dlq-replay.all`): a replay for one
+reason moves past the records it skips, which must stay unread for the other reasons' replays.
 """
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -16,16 +18,26 @@ REPLAY_GROUP = "rapport-dlq-replay"
 DLQ_HEADERS = {topics.DLQ_REASON, topics.DLQ_DETAIL, topics.DLQ_TOPIC, topics.DLQ_PARTITION, topics.DLQ_OFFSET}
 
 
-async def replay(bootstrap: str, reason: str | None, from_beginning: bool, dry_run: bool) -> int:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=REPLAY_GROUP, enable_auto_commit=False)
+def replay_group(reason: str | None) -> str:
+    """The consumer group keeping the replay position of `reason`, or of unfiltered replays. Neither is the old
+    shared `rapport-dlq-replay`, whose position may lie past records it skipped: a first run starts from the
+    beginning, and intake stores a record it already has only once."""
+    return f"{REPLAY_GROUP}.reason.{reason}" if reason else f"{REPLAY_GROUP}.all"
+
+
+async def replay(
+    bootstrap: str, reason: str | None, from_beginning: bool, dry_run: bool,
+    dlq_topic: str = topics.INTAKE_DLQ, intake_topic: str = topics.INTAKE,
+) -> int:  # fmt: skip
+    group = replay_group(reason)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=False, acks="all", linger_ms=5)
     await consumer.start()
     await producer.start()
     replayed = 0
     try:
         await consumer.topics()
-        partitions = [TopicPartition(topics.INTAKE_DLQ, p)
-                      for p in sorted(consumer.partitions_for_topic(topics.INTAKE_DLQ) or [])]
+        partitions = [TopicPartition(dlq_topic, p) for p in sorted(consumer.partitions_for_topic(dlq_topic) or [])]
         consumer.assign(partitions)  # assigned, not subscribed: no group join needed to read and commit
         ends = await consumer.end_offsets(partitions)
         for tp in partitions:
@@ -34,15 +46,17 @@ async def replay(bootstrap: str, reason: str | None, from_beginning: bool, dry_r
                 await consumer.seek_to_beginning(tp)
             else:
                 consumer.seek(tp, committed)
-        replayed = await _replay_until(consumer, producer, partitions, ends, reason, dry_run)
+        replayed = await _replay_until(consumer, producer, partitions, ends, reason, dry_run, intake_topic)
     finally:
         await producer.stop()
         await consumer.stop()
     return replayed
 
 
-async def _replay_until(consumer: AIOKafkaConsumer, producer: AIOKafkaProducer, partitions: list[TopicPartition],
-                        ends: dict[TopicPartition, int], reason: str | None, dry_run: bool) -> int:
+async def _replay_until(
+    consumer: AIOKafkaConsumer, producer: AIOKafkaProducer, partitions: list[TopicPartition],
+    ends: dict[TopicPartition, int], reason: str | None, dry_run: bool, intake_topic: str,
+) -> int:  # fmt: skip
     replayed = 0
     while any([await consumer.position(tp) < ends[tp] for tp in partitions]):  # a list: await can't go in a genexp
         batch = await consumer.getmany(timeout_ms=1000)
@@ -57,9 +71,10 @@ async def _replay_until(consumer: AIOKafkaConsumer, producer: AIOKafkaProducer, 
                 console.print(f"{'would replay' if dry_run else 'replaying'} {tp.partition}@{record.offset} ({why})")
                 if not dry_run:
                     kept = [(k, v) for k, v in headers if k not in DLQ_HEADERS]
-                    await producer.send(topics.INTAKE, record.value, key=record.key, headers=kept)
+                    await producer.send(intake_topic, record.value, key=record.key, headers=kept)
                 replayed += 1
             if not dry_run:
-                await producer.flush()  # only then move the replay position past these records
+                # only then move this reason's position past these records, skipped ones too: they are not its own
+                await producer.flush()
                 await consumer.commit({tp: OffsetAndMetadata(records[-1].offset + 1, "")})
     return replayed

@@ -85,15 +85,20 @@ def status(data_dir: DataDir = Path(".rapport"), database_url: DatabaseUrl = Non
     show(asyncio.run(collect(database_url, bootstrap)))
 
 
-@dlq_app.command("replay")
+@dlq_app.command(
+    "replay",
+    help="Send dead-lettered records back to cx.intake.v1 after a fix (a contract change, a linked identity).\n\n"
+    "Each reason keeps its own replay position, and replays without --reason keep another: a replay for one reason "
+    "never uses up another reason's records, and a second run for the same reason resumes where the last stopped. "
+    "A record replayed twice (by reason, then unfiltered) is stored once; one still invalid is dead-lettered again.",
+)
 def dlq_replay(
     reason: Annotated[str | None, typer.Option(help="Only records dead-lettered for this reason.")] = None,
-    from_beginning: Annotated[bool, typer.Option(help="Ignore where the last replay stopped.")] = False,
+    from_beginning: Annotated[bool, typer.Option(help="Ignore where the last replay of this reason stopped.")] = False,
     dry_run: Annotated[bool, typer.Option(help="Only list what would be replayed.")] = False,
     data_dir: DataDir = Path(".rapport"),
     bootstrap: Bootstrap = None,
 ) -> None:
-    """Send dead-lettered records back to cx.intake.v1 after a fix (a contract change, a linked identity)."""
     import asyncio
 
     from services.cli.dlq import replay
