@@ -3,15 +3,17 @@
 import asyncio
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NoReturn
 
 import httpx
 import orjson
+import typer
 from rich.console import Console
 
 from contracts import parse_event, topics
 
 console = Console(highlight=False, soft_wrap=True)
+errors = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def build_touchpoint(
@@ -32,24 +34,43 @@ def build_touchpoint(
     return event
 
 
-def send_http(url: str, event: dict[str, Any], api_key: str | None) -> None:
+def send_http(
+    url: str, event: dict[str, Any], api_key: str | None, transport: httpx.BaseTransport | None = None
+) -> None:
+    """POST the event; exit 1 with the answer's body on stderr unless the service accepted it (2xx)."""
     headers = {"authorization": f"Bearer {api_key}"} if api_key else {}
-    response = httpx.post(f"{url}/v1/events", json=event, headers=headers, timeout=10)
-    console.print(f"{response.status_code} {response.text}")
+    try:
+        with httpx.Client(transport=transport, timeout=10) as client:
+            response = client.post(f"{url}/v1/events", json=event, headers=headers)
+    except httpx.HTTPError as failed:
+        _fail(f"could not reach {url}: {failed}")
+    if not response.is_success:
+        _fail(f"{response.status_code} {response.text}")
+    console.print(f"{response.status_code} {response.text}", markup=False)
 
 
 def send_kafka(bootstrap: str, event: dict[str, Any]) -> None:
+    """Produce the event to cx.intake.v1; exit 1 with the broker's error on stderr if it was not acknowledged."""
     from aiokafka import AIOKafkaProducer
+    from aiokafka.errors import KafkaError
 
     async def send() -> None:
         producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=False, acks="all")
-        await producer.start()
         try:
+            await producer.start()
             meta = await producer.send_and_wait(
                 topics.INTAKE, orjson.dumps(event), key=event["data"]["customer_id"].encode()
             )
-            console.print(f"sent {event['id']} to {meta.topic}[{meta.partition}]@{meta.offset}")
+            console.print(f"sent {event['id']} to {meta.topic}[{meta.partition}]@{meta.offset}", markup=False)
         finally:
             await producer.stop()
 
-    asyncio.run(send())
+    try:
+        asyncio.run(send())
+    except KafkaError as failed:
+        _fail(f"could not send {event['id']} to {topics.INTAKE} via {bootstrap}: {failed}")
+
+
+def _fail(message: str) -> NoReturn:
+    errors.print(message, markup=False)
+    raise typer.Exit(code=1)
