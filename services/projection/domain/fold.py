@@ -11,7 +11,7 @@ from services.projection.domain.events import (
     StoredEvent,
     parse_micros,
 )
-from services.projection.domain.state import CustomerState, DecisionState, PreferenceState
+from services.projection.domain.state import CustomerState, DecisionState, PreferenceState, keep_candidate
 from services.projection.domain.touchpoints import fold_touchpoint
 
 
@@ -75,16 +75,19 @@ def _apply(state: CustomerState, event: StoredEvent, rules: FoldRules, result: F
 
 
 def fold_preferences(state: CustomerState, event: StoredEvent) -> None:
-    """Keep the latest stated and the latest observed value per name; which one shows is decided on render."""
+    """Keep the stated and the observed candidates per name that may be in force at some moment (a newer one may
+    lapse before an older one); which one shows is decided on render and, against a clock, on read."""
     data = event.data
     stated = data.get("source", "stated") == "stated"
     kept = state.stated if stated else state.observed
     expires_us = parse_micros(data.get("expires_at"))
     for name, value in (data.get("preferences") or {}).items():
         candidate = PreferenceState(value, stated, event.time_us, event.event_id, expires_us)
-        current = kept.get(name)
-        if current is None or candidate.rank() > current.rank():
-            kept[name] = candidate
+        candidates = kept.get(name)
+        if candidates is None:
+            kept[name] = [candidate]
+        else:
+            keep_candidate(candidates, candidate)
 
 
 def consent_key(purpose: str, channel: str | None) -> str:

@@ -1,10 +1,12 @@
 """Which preference shows: stated beats observed, the latest of each wins, and expiry is judged when read.
 
-The fold keeps, per name, the latest stated and the latest observed candidate. The view shows the stated one
-with the observed one as its `fallback` (or the observed one alone). The preferred channel is also observed from
-behaviour: the channel the customer used most (ties: the most recently used, then the event id), unless an
-observed `channel` preference was recorded explicitly. The fold has no clock, so readers drop expired entries:
-`current_preferences` does that for a given moment, falling back to the other candidate.
+The fold keeps, per name, the stated and the observed candidates that may be in force at some moment: newest
+first, each lasting longer than the one before it. The view shows the newest stated one; its `fallback` chain
+holds the older stated ones, then the observed ones, each in force once those before it lapse. The preferred
+channel is also observed from behaviour: the channel the customer used most (ties: the most recently used, then
+the event id), behind any observed `channel` preference recorded explicitly, unless one of those never lapses.
+The fold has no clock, so readers drop expired entries: `current_preferences` does that for a given moment,
+falling back along the chain.
 """
 
 from datetime import datetime
@@ -18,31 +20,36 @@ OBSERVED_CHANNEL = "channel"
 
 def render_preferences(state: CustomerState) -> dict[str, dict[str, Any]]:
     names = set(state.stated) | set(state.observed)
-    derived = _most_used_channel(state) if OBSERVED_CHANNEL not in state.observed else None
+    derived = _derived_channel(state)
     if derived is not None:
         names.add(OBSERVED_CHANNEL)
     rendered: dict[str, dict[str, Any]] = {}
     for name in sorted(names):
-        observed = state.observed.get(name) or (derived if name == OBSERVED_CHANNEL else None)
-        stated = state.stated.get(name)
-        primary, fallback = (stated, observed) if stated is not None else (observed, None)
-        if primary is not None:
-            rendered[name] = {**_entry(primary), "fallback": None if fallback is None else _entry(fallback)}
+        chain = [*state.stated.get(name, ()), *state.observed.get(name, ())]
+        if derived is not None and name == OBSERVED_CHANNEL:
+            chain.append(derived)
+        entry = None
+        for candidate in reversed(chain):
+            entry = _entry(candidate, entry)
+        if entry is not None:
+            rendered[name] = entry
     return rendered
 
 
-def _most_used_channel(state: CustomerState) -> PreferenceState | None:
-    if not state.channel_use:
+def _derived_channel(state: CustomerState) -> PreferenceState | None:
+    """The channel used most, when no explicit observed channel that never lapses stands in front of it."""
+    explicit = state.observed.get(OBSERVED_CHANNEL)
+    if not state.channel_use or (explicit and explicit[-1].expires_us is None):
         return None
     channel, use = max(state.channel_use.items(), key=lambda item: (item[1].count, item[1].last_us, item[1].event_id))
     return PreferenceState(channel, False, use.last_us, use.event_id)
 
 
-def _entry(preference: PreferenceState) -> dict[str, Any]:
+def _entry(preference: PreferenceState, fallback: dict[str, Any] | None) -> dict[str, Any]:
     return {
         "value": preference.value, "source": "stated" if preference.stated else "observed",
         "at": iso(preference.at_us), "event_id": preference.event_id,
-        "expires_at": None if preference.expires_us is None else iso(preference.expires_us),
+        "expires_at": None if preference.expires_us is None else iso(preference.expires_us), "fallback": fallback,
     }  # fmt: skip
 
 
@@ -52,13 +59,22 @@ def _expired(entry: dict[str, Any], now: datetime) -> bool:
 
 
 def current_preferences(preferences: dict[str, Any], now: datetime) -> dict[str, dict[str, Any]]:
-    """The entries still in force at `now`: an expired one gives way to its fallback, or goes."""
+    """The entries still in force at `now`: an expired one gives way to the first of its fallbacks that is not."""
     current: dict[str, dict[str, Any]] = {}
     for name, entry in preferences.items():
-        if not _expired(entry, now):
-            current[name] = entry
-            continue
-        fallback = entry.get("fallback")
-        if fallback is not None and not _expired(fallback, now):
-            current[name] = {**fallback, "fallback": None}
+        in_force = _in_force(entry, now)
+        if in_force is not None:
+            current[name] = in_force
     return current
+
+
+def _in_force(entry: dict[str, Any] | None, now: datetime) -> dict[str, Any] | None:
+    """The first entry of the chain not expired at `now`, with its fallbacks pruned alike (the same entry when
+    nothing in the chain has expired)."""
+    while entry is not None and _expired(entry, now):
+        entry = entry.get("fallback")
+    if entry is None:
+        return None
+    fallback = entry.get("fallback")
+    rest = None if fallback is None else _in_force(fallback, now)
+    return entry if rest is fallback else {**entry, "fallback": rest}

@@ -16,6 +16,18 @@ class PreferenceState:
         # The latest wins, the event id breaks ties: a max, so arrival order is moot.
         return (self.at_us, self.event_id)
 
+    def lasts_until(self) -> int:
+        return NEVER if self.expires_us is None else self.expires_us
+
+
+NEVER = 1 << 63  # later than any expiry in microseconds (year 9999 is below 2**58)
+# Most preference candidates kept per name. Only a run of ever newer statements, each lapsing sooner than the one
+# before, builds up more; beyond the bound the one lapsing last before the oldest goes, and which one that is may
+# then depend on arrival order (a later-arriving candidate might have made room). Acceptable: it takes more than
+# eight overlapping temporary wishes for one preference, and what is lost is one stretch of time far ahead, by
+# which the customer will most likely have said something new.
+CANDIDATE_LIMIT = 8
+
 
 @dataclass(slots=True)
 class DecisionState:
@@ -80,8 +92,9 @@ class CustomerState:
     updated_us: int | None = None
     account_id: str | None = None
     account_rank: tuple[int, int] | None = None  # (time_us, position) of the touchpoint that named it
-    stated: dict[str, PreferenceState] = field(default_factory=dict)  # the latest stated, per name
-    observed: dict[str, PreferenceState] = field(default_factory=dict)  # the latest observed, per name
+    # Per name, the candidates that can still be in force at some moment (see keep_candidate), newest first.
+    stated: dict[str, list[PreferenceState]] = field(default_factory=dict)
+    observed: dict[str, list[PreferenceState]] = field(default_factory=dict)
     consent: dict[str, DecisionState] = field(default_factory=dict)  # 'purpose' or 'purpose/channel'
     accounts: dict[str, DecisionState] = field(default_factory=dict)  # account id -> latest membership decision
     touchpoints: int = 0
@@ -127,7 +140,7 @@ class CustomerState:
             fields["stated"] = {k: p for k, p in old.items() if p.stated}
             fields["observed"] = {k: p for k, p in old.items() if not p.stated}
         for name in ("stated", "observed"):
-            fields[name] = {k: _pref(v) for k, v in fields.get(name, {}).items()}
+            fields[name] = {k: _candidates(v) for k, v in fields.get(name, {}).items()}
         for name in ("consent", "accounts"):
             fields[name] = {k: _decision(v) for k, v in fields.get(name, {}).items()}
         for name in ("recent", "scored_recent", "contracts", "loose_issues"):
@@ -153,6 +166,37 @@ def keep_latest(kept: list[RecentState], entry: RecentState, limit: int) -> None
         index += 1
     kept.insert(index, entry)
     del kept[limit:]
+
+
+def keep_candidate(kept: list[PreferenceState], candidate: PreferenceState, limit: int = CANDIDATE_LIMIT) -> None:
+    """Keep the candidates no later one outlasts, newest first: c goes for good once a newer candidate lasts at
+    least as long, so what is kept (expiries rising towards the oldest) is the same set in any arrival order."""
+    rank, lasts = candidate.rank(), candidate.lasts_until()
+    index = 0
+    while index < len(kept):
+        other = kept[index].rank()
+        if other == rank:
+            return  # kept already: a re-delivery
+        if other < rank:
+            break
+        index += 1
+    if index and kept[index - 1].lasts_until() >= lasts:
+        return  # newer ones last longer towards the oldest of them, and that one outlasts this
+    end = index
+    while end < len(kept) and kept[end].lasts_until() <= lasts:
+        end += 1
+    if end > index:  # replace in place rather than allocate: the common case, one never-expiring candidate
+        kept[index] = candidate
+        del kept[index + 1 : end]
+    else:
+        kept.insert(index, candidate)
+    if len(kept) > limit:
+        del kept[limit - 1 : -1]  # the oldest stays: it lasts longest, often for good (see CANDIDATE_LIMIT)
+
+
+def _candidates(value: Any) -> list[PreferenceState]:
+    # State written before several candidates were kept holds one record per name.
+    return [_pref(item) for item in value] if isinstance(value, list) else [_pref(value)]
 
 
 def _pref(value: Any) -> PreferenceState:

@@ -1,9 +1,11 @@
 """What a frontline reader sees in a view after a few concrete stories."""
 
+from datetime import timedelta
 from typing import Any
 
 from services.projection.domain import CustomerState, FoldRules, StoredEvent, fold, render_view
-from tests.unit.projection.factories import event
+from services.projection.domain.state import CANDIDATE_LIMIT, PreferenceState
+from tests.unit.projection.factories import BASE, event
 
 
 def view_of(*events: StoredEvent, rules: FoldRules | None = None) -> dict[str, Any]:
@@ -36,6 +38,32 @@ def test_observed_preferences_follow_the_latest_observation() -> None:
         event("c-1", 2, "preference", minutes=5, preferences={"channel": "app"}, source="observed"),
     )
     assert view["preferences"]["channel"]["value"] == "app"
+
+
+def test_fold_state_from_before_several_candidates_were_kept_still_loads() -> None:
+    email = {"value": "email", "stated": True, "at_us": 1, "event_id": "e-old"}
+    web = {"value": "web", "stated": False, "at_us": 2, "event_id": "e-seen", "expires_us": None}
+    one_per_name = {"customer_id": "c-1", "stated": {"channel": email}, "observed": {"channel": web}}
+    older_still = {"customer_id": "c-1", "preferences": {"channel": email, "tone": {**web, "value": "casual"}}}
+    for document in (one_per_name, older_still):
+        state = CustomerState.from_json(document)
+        assert state.stated == {"channel": [PreferenceState(**email)]}
+        phone = {"channel": "phone"}
+        fold(state, [event("c-1", 1, "preference", preferences=phone, expires_at=BASE.isoformat())], FoldRules())
+        channel = render_view(state)["preferences"]["channel"]
+        assert (channel["value"], channel["fallback"]["value"]) == ("phone", "email")
+
+
+def test_temporary_preferences_each_lapsing_sooner_are_kept_up_to_a_bound_keeping_the_oldest() -> None:
+    count = CANDIDATE_LIMIT + 2
+    ends = [None, *((BASE + timedelta(days=count - n)).isoformat() for n in range(1, count))]
+    state = CustomerState("c-1")
+    events = [event("c-1", n + 1, "preference", minutes=n, preferences={"tone": n}, expires_at=ends[n])
+              for n in range(count)]  # fmt: skip
+    fold(state, events, FoldRules())
+    kept = [p.value for p in state.stated["tone"]]
+    assert len(kept) == CANDIDATE_LIMIT
+    assert kept[0] == count - 1 and kept[-1] == 0  # the one in force now, and the one that never lapses
 
 
 def test_touchpoints_are_counted_by_channel_and_feeling() -> None:

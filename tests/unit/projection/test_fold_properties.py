@@ -1,6 +1,7 @@
 """The view is the same whatever the batching, arrival order within a batch, re-deliveries or late events."""
 
 import math
+from datetime import timedelta
 from typing import Any
 
 import orjson
@@ -9,6 +10,7 @@ from hypothesis import strategies as st
 
 from services.projection.domain import CustomerState, FoldRules, StoredEvent, fold, render_view
 from services.projection.domain.reading import view_as_of
+from services.projection.domain.state import CANDIDATE_LIMIT, NEVER
 from tests.unit.projection.factories import BASE, event
 
 RULES = FoldRules(recent_limit=3, negativity_bias=4.0, half_life_days=90.0, issue_limit=2, contract_limit=2)
@@ -139,3 +141,28 @@ def test_time_order_of_arrival_does_not_change_the_view(specs: list[Any], random
             view_as_of(render_view(first, RULES), at)["preferences"]
             == view_as_of(render_view(second, RULES), at)["preferences"]
         )
+
+
+candidates = st.tuples(st.integers(0, 30), st.sampled_from([None, 1, 2, 3, 4]), st.sampled_from(["stated", "observed"]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(candidates, min_size=1, max_size=CANDIDATE_LIMIT), st.randoms())
+def test_the_kept_preference_candidates_are_those_no_newer_one_outlasts(specs: list[Any], random: Any) -> None:
+    """Whatever the arrival order, per source exactly the candidates that no newer one outlasts are kept."""
+    order = list(range(len(specs)))
+    random.shuffle(order)
+    state = CustomerState(CUSTOMER)
+    for position, index in enumerate(order, start=1):
+        minutes, days, source = specs[index]
+        expires_at = None if days is None else (BASE + timedelta(days=days)).isoformat()
+        data = {"preferences": {"channel": index}, "source": source, "expires_at": expires_at}
+        fold(state, [event(CUSTOMER, position, "preference", minutes=minutes, event_id=f"e-{index}", **data)], RULES)
+
+    for source, kept in (("stated", state.stated), ("observed", state.observed)):
+        mine = [(m, f"e-{i}", NEVER if d is None else d) for i, (m, d, s) in enumerate(specs) if s == source]
+        standing = [c for c in mine if not any(o[:2] > c[:2] and o[2] >= c[2] for o in mine)]
+        expected = [event_id for _, event_id, _ in sorted(standing, reverse=True)]
+        assert [p.event_id for p in kept.get("channel", [])] == expected
+        lasts = [p.lasts_until() for p in kept.get("channel", [])]
+        assert lasts == sorted(set(lasts))  # newest first, each lasting longer than the one before

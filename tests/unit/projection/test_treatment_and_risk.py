@@ -1,10 +1,10 @@
 """The treatment guide, consent, the emotional record and loyalty, as a frontline reader sees them."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from services.projection.domain import CustomerState, FoldRules, StoredEvent, decide_contact, fold, render_view
-from services.projection.domain.reading import view_as_of
+from services.projection.domain.reading import account_as_of, view_as_of
 from tests.unit.projection.factories import BASE, event
 
 DAY = 24 * 60
@@ -32,6 +32,35 @@ def test_an_expired_stated_preference_gives_way_to_the_observed_one_at_read_time
 def test_an_expired_preference_without_a_fallback_goes() -> None:
     view = view_of(event("c-1", 1, "preference", preferences={"tone": "casual"}, expires_at=BASE.isoformat()))
     assert view_as_of(view, BASE + timedelta(seconds=1))["preferences"] == {}
+
+
+def test_a_stated_preference_is_back_once_a_later_temporary_one_lapses_whatever_the_arrival_order() -> None:
+    ends = BASE + timedelta(days=15)
+    email = {"event_id": "e-email", "minutes": 0, "preferences": {"channel": "email"}}
+    phone = {"event_id": "e-phone", "minutes": DAY, "preferences": {"channel": "phone"}, "expires_at": ends.isoformat()}
+    chat = {"event_id": "e-chat", "minutes": 2 * DAY, "preferences": {"channel": "chat"}, "source": "observed"}
+    for order in ([email, phone, chat], [chat, phone, email]):
+        view = view_of(*(event("c-1", position, "preference", **spec) for position, spec in enumerate(order, 1)))
+        during = view_as_of(view, ends - timedelta(days=1))["preferences"]["channel"]
+        assert (during["value"], during["source"]) == ("phone", "stated")
+        assert datetime.fromisoformat(during["expires_at"]) == ends
+        after = view_as_of(view, ends)["preferences"]["channel"]
+        assert (after["value"], after["source"], after["event_id"]) == ("email", "stated", "e-email")
+        assert after["at"].startswith("2025-01-01") and after["expires_at"] is None
+        assert after["fallback"]["value"] == "chat"
+        answer = decide_contact(view, "service", "phone", ends + timedelta(days=1))
+        assert answer["how"]["channel"] == "email" and "e-email" in answer["reasons"][1]
+        team = account_as_of({"members": [{"customer_id": "c-1", "preferences": view["preferences"]}]}, ends)
+        assert team["members"][0]["preferences"]["channel"]["value"] == "email"
+
+
+def test_the_channel_used_most_is_back_once_an_observed_channel_lapses() -> None:
+    ends = BASE + timedelta(days=3)
+    visits = [event("c-1", p, channel="chat", minutes=p) for p in (1, 2)]
+    seen = event("c-1", 3, "preference", preferences={"channel": "web"}, source="observed", expires_at=ends.isoformat())
+    view = view_of(*visits, seen)
+    assert view_as_of(view, BASE)["preferences"]["channel"]["value"] == "web"
+    assert view_as_of(view, ends)["preferences"]["channel"]["value"] == "chat"
 
 
 def test_the_channel_used_most_is_observed_unless_stated() -> None:
