@@ -42,11 +42,21 @@ EVENT_TYPES: dict[str, type[CustomerEvent]] = {
     CUSTOMER_ERASED: CustomerErasedEvent,
 }
 
+# Every stated preference whose name is outside the catalogue (contracts/preferences.py): a free-form extra may
+# hold anything, so all of them count as personal.
+EXTRA_PREFERENCES = "preferences.*"
+
 # Fields that hold personal data, by event type: erasure redacts these in the event store and views drop them
-# for readers without the pii:read scope. Paths are inside `data`.
+# for readers without the pii:read scope. Paths are inside `data`. Of the catalogued preferences, name_to_use
+# names the person, and what to avoid and accessibility needs can tell their health or beliefs.
 PERSONAL_FIELDS: dict[str, tuple[str, ...]] = {
     TOUCHPOINT_RECORDED: ("note", "attributes", "handled_by", "identity"),
-    PREFERENCE_STATED: ("preferences.name_to_use",),
+    PREFERENCE_STATED: (
+        "preferences.name_to_use",
+        "preferences.avoid_topics",
+        "preferences.accessibility",
+        EXTRA_PREFERENCES,
+    ),
     IDENTITY_LINKED: ("identity.value",),
     IDENTITY_UNLINKED: ("identity.value",),
 }

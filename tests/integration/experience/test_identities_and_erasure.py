@@ -21,6 +21,7 @@ from ...unit.experience.events import (
     identity_unlinked,
     new_id,
     personal_preference,
+    preference,
     touchpoint,
     touchpoint_by,
 )
@@ -104,6 +105,19 @@ async def test_unlinking_makes_the_identity_unknown_again_and_keeps_the_history(
     ]
 
 
+def stated_needs(customer: str) -> dict[str, Any]:
+    """Preferences that tell health, beliefs and whatever an extra holds, beside two that do not."""
+    event = preference(customer)
+    event["data"]["preferences"] = {
+        "channel": "phone",
+        "tone": "casual",
+        "avoid_topics": ["her divorce"],
+        "accessibility": ["wheelchair_user"],
+        "favourite_team": "Betis",  # a free-form extra
+    }
+    return event
+
+
 async def test_an_erased_customer_leaves_no_personal_data_and_is_refused_both_ways(
     client: httpx.AsyncClient,
     settings: ExperienceSettings,
@@ -119,6 +133,7 @@ async def test_an_erased_customer_leaves_no_personal_data_and_is_refused_both_wa
         touchpoint(customer, note="lives next to the bakery", handled_by="Jordi", attributes={"locker": "B12"}),
         personal_preference(customer, "Lulu"),
         touchpoint_by("phone", phone, kind="complaint", sentiment=-0.8),
+        stated_needs(customer),
     ]
     await post(client, *history)
     before = await stored(engine, customer)
@@ -130,7 +145,7 @@ async def test_an_erased_customer_leaves_no_personal_data_and_is_refused_both_wa
     letters = await read_topic(settings.kafka_bootstrap, settings.intake_dlq_topic, count=1, timeout_s=30)
 
     assert erased.status_code == 202
-    assert erased.json()["erasures"] == [{"customer_id": customer, "redacted_events": 3, "identities_removed": 1}]
+    assert erased.json()["erasures"] == [{"customer_id": customer, "redacted_events": 4, "identities_removed": 1}]
     assert refused_http.status_code == 422
     assert refused_http.json()["errors"][0]["message"] == f"customer {customer!r} was erased"
     assert dead_letter_reasons(letters) == ["customer_erased"]
@@ -139,7 +154,9 @@ async def test_an_erased_customer_leaves_no_personal_data_and_is_refused_both_wa
     assert [{k: e[k] for k in facts} for e in after[:-1]] == [{k: e[k] for k in facts} for e in before]
     assert [e["data"].get("kind") for e in after[1:4:2]] == ["purchase", "complaint"]
     assert after[3]["data"]["sentiment"] == -0.8
-    personal = ("bakery", "Jordi", "B12", "Lulu", "name_to_use", "value_hash", "611 222 333", "34611222333")
+    assert after[4]["data"]["preferences"] == {"channel": "phone", "tone": "casual"}  # how, not who or why
+    personal = ("bakery", "Jordi", "B12", "Lulu", "name_to_use", "value_hash", "611 222 333", "34611222333",
+                "avoid_topics", "divorce", "accessibility", "wheelchair", "favourite_team", "Betis")  # fmt: skip
     assert not [word for word in personal if word in str(after)]
 
     # A broker that lost cx.events.v1 is refilled from the store: only the redacted events go out again.
@@ -152,7 +169,7 @@ async def test_an_erased_customer_leaves_no_personal_data_and_is_refused_both_wa
     finally:
         await producer.stop()
     values = b" ".join(r.value for r in records)
-    assert [orjson.loads(r.value).get("redacted", False) for r in records].count(True) == 3
+    assert [orjson.loads(r.value).get("redacted", False) for r in records].count(True) == 4
     assert not [word for word in personal if word.encode() in values]
     output = capsys.readouterr()
     assert not [word for word in personal if word in output.out + output.err + caplog.text]

@@ -23,9 +23,11 @@ from services.experience.domain.admission import Known, plan_append
 from services.experience.domain.append import AppendResult, Erasure, NewEvent, batch_position
 from services.experience.domain.identities import IdentityHasher, IdentityKey
 
-REDACTED_PATHS: dict[str, tuple[tuple[str, ...], ...]] = importlib.import_module(
-    "services.experience.adapters.migrations.versions.0002_identities_and_erasure"
-).REDACTED_PATHS
+_REDACTION = importlib.import_module(
+    "services.experience.adapters.migrations.versions.0003_erasure_redacts_personal_preferences"
+)
+REDACTED_PATHS: dict[str, tuple[tuple[str, ...], ...]] = _REDACTION.REDACTED_PATHS
+KEPT_PREFERENCES: tuple[str, ...] = _REDACTION.KEPT_PREFERENCES
 
 
 def redacted(envelope: Mapping[str, Any], event_type: str) -> dict[str, Any]:
@@ -37,6 +39,9 @@ def redacted(envelope: Mapping[str, Any], event_type: str) -> dict[str, Any]:
             holder = holder.get(part) if isinstance(holder, dict) else None
         if isinstance(holder, dict):
             holder.pop(name, None)
+    preferences = stripped.get("data", {}).get("preferences")
+    if event_type == _REDACTION.PREFERENCE_STATED and isinstance(preferences, dict):
+        stripped["data"]["preferences"] = {k: v for k, v in preferences.items() if k in KEPT_PREFERENCES}
     return dict(envelope) if stripped == envelope else {**stripped, "redacted": True}
 
 
@@ -47,7 +52,7 @@ class FakeEventStore(EventStore):
         self.erased: dict[str, str] = {}  # customer -> erasure event id
         self.checkpoints: dict[str, int] = {}
         self.available = True
-        self.version: str | None = "0002"
+        self.version: str | None = "0003"
 
     async def append(self, events: Sequence[NewEvent], *, all_or_nothing: bool = True) -> AppendResult:
         await self.ping()

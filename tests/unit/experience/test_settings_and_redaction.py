@@ -4,11 +4,12 @@ import pytest
 from pydantic import ValidationError
 
 from contracts.auth import Scope, describe, new_key
-from contracts.catalog import PERSONAL_FIELDS
+from contracts.catalog import EXTRA_PREFERENCES, PERSONAL_FIELDS, PREFERENCE_STATED
+from contracts.preferences import CATALOGUE
 from services.experience.__main__ import load_settings
 from services.experience.settings import ExperienceSettings
 
-from .fakes import REDACTED_PATHS, redacted
+from .fakes import KEPT_PREFERENCES, REDACTED_PATHS, redacted
 
 URL = "postgresql+asyncpg://u@h/db"
 KEYS = describe("ops", new_key(), [Scope.ADMIN])
@@ -35,9 +36,20 @@ def test_development_has_a_fixed_key_so_links_survive_restarts() -> None:
 
 def test_the_migration_redacts_every_personal_field_of_the_contracts() -> None:
     for event_type, fields in PERSONAL_FIELDS.items():
+        if event_type == PREFERENCE_STATED:
+            continue  # the next test
         frozen = {".".join(path[1:]) for path in REDACTED_PATHS[event_type]}
         for field in fields:
             assert field in frozen or any(field.startswith(f + ".") for f in frozen), (event_type, field)
+
+
+def test_the_migration_keeps_only_the_preferences_the_contracts_do_not_call_personal() -> None:
+    personal = {field.removeprefix("preferences.") for field in PERSONAL_FIELDS[PREFERENCE_STATED]}
+
+    # The migration keeps a list of names and drops every other one, which is right only while extras are personal.
+    assert EXTRA_PREFERENCES in PERSONAL_FIELDS[PREFERENCE_STATED]
+    assert personal - {"*"} <= set(CATALOGUE)
+    assert set(KEPT_PREFERENCES) == set(CATALOGUE) - personal, "a new migration must freeze the changed list"
 
 
 def test_redaction_is_idempotent_and_marks_only_what_it_changed() -> None:
