@@ -34,3 +34,7 @@ def resolve_bootstrap(data_dir: Path, bootstrap: str | None) -> str:
 
 def resolve(data_dir: Path, database_url: str | None, bootstrap: str | None) -> tuple[str, str]:
     return _known(data_dir, "database_url", database_url, "--database-url"), resolve_bootstrap(data_dir, bootstrap)
+
+
+def resolve_experience_url(data_dir: Path, url: str | None) -> str:
+    return _known(data_dir, "experience_url", url, "--event-log-url")

@@ -1,4 +1,4 @@
-"""The `rapport` command line: `dev`, `emit`, `tail` and `bench`."""
+"""The `rapport` command line: `dev`, `emit`, `tail`, `status`, `dlq replay`, `rebuild` and `bench`."""
 
 from pathlib import Path
 from typing import Annotated
@@ -107,6 +107,32 @@ def dlq_replay(
     bootstrap = resolve_bootstrap(data_dir, bootstrap)
     count = asyncio.run(replay(bootstrap, reason, from_beginning, dry_run))
     typer.echo(f"{'would replay' if dry_run else 'replayed'} {count} record(s)")
+
+
+@app.command()
+def rebuild(
+    data_dir: DataDir = Path(".rapport"),
+    database_url: DatabaseUrl = None,
+    bootstrap: Bootstrap = None,
+    event_log_url: Annotated[str | None, typer.Option(help="Experience service base URL (its event log).")] = None,
+    api_key: Annotated[str | None, typer.Option(envvar="RAPPORT_API_KEY", help="A key with admin.")] = None,
+) -> None:
+    """Replay the whole event store into fresh views (after a fold or settings change), while the system runs.
+
+    Views are rebuilt beside the live ones and swapped in at once; projection workers pause only for the swap,
+    readers not at all. Views that changed are published again on the view topics.
+    """
+    from services.cli.endpoints import resolve, resolve_experience_url
+    from services.cli.rebuild import development_key, run_rebuild
+    from services.projection.settings import ProjectionSettings
+
+    database_url, bootstrap = resolve(data_dir, database_url, bootstrap)
+    settings = ProjectionSettings(
+        database_url=database_url, kafka_bootstrap=bootstrap,
+        event_log_url=resolve_experience_url(data_dir, event_log_url),
+        event_log_api_key=api_key or development_key(data_dir),
+    )  # fmt: skip
+    run_rebuild(settings)
 
 
 @app.command()

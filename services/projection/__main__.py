@@ -1,4 +1,4 @@
-"""Command line: `python -m services.projection serve | worker | migrate`."""
+"""Command line: `python -m services.projection serve | worker | migrate | rebuild`."""
 
 import argparse
 import asyncio
@@ -7,14 +7,17 @@ import uvicorn
 
 from services.projection.adapters.metrics import ProjectionMetrics
 from services.projection.adapters.migrate import migrate
-from services.projection.bootstrap import create_app, run_worker
+from services.projection.bootstrap import create_app, rebuild_views, run_worker
 from services.projection.logs import configure_logging
 from services.projection.settings import ProjectionSettings
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m services.projection")
-    parser.add_argument("mode", choices=["serve", "worker", "migrate"], help="API + one worker, worker, or migrate")
+    parser.add_argument(
+        "mode", choices=["serve", "worker", "migrate", "rebuild"],
+        help="API + one worker, worker, migrate, or rebuild every view from the event log (a one-shot Job)",
+    )  # fmt: skip
     mode = parser.parse_args().mode
     settings = ProjectionSettings()
     configure_logging(settings.log_level)
@@ -31,6 +34,9 @@ def main() -> None:
             asyncio.run(run_worker(settings, metrics=metrics))
         except KeyboardInterrupt:
             pass
+    elif mode == "rebuild":
+        report = asyncio.run(rebuild_views(settings))  # logs its figures as one JSON line
+        print(f"rebuilt {report.customers} views from {report.events} events at {report.events_per_s:,.0f}/s")
 
 
 if __name__ == "__main__":

@@ -66,6 +66,10 @@ class ProjectionSettings(BaseSettings):
     ready_max_lag: int = Field(default=100_000, ge=0)
     readiness_broker_cache_s: float = Field(default=5.0, ge=0)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    # Rebuilds read the experience service's event log (GET /v1/events) with a key holding `admin`.
+    event_log_url: str = "http://127.0.0.1:8080"
+    event_log_api_key: SecretStr | None = None
+    rebuild_page_size: int = Field(default=10_000, ge=1, le=20_000)
 
     @field_validator(
         "kafka_sasl_mechanism",
@@ -73,6 +77,7 @@ class ProjectionSettings(BaseSettings):
         "kafka_sasl_password",
         "kafka_ssl_cafile",
         "api_keys",
+        "event_log_api_key",
         mode="before",
     )
     @classmethod
