@@ -10,6 +10,7 @@ import copy
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -464,10 +465,27 @@ def dockerfile_instructions(text: str) -> list[tuple[str, str]]:
 
 
 BUILD_TOOLS = re.compile(r"\b(gcc|g\+\+|make|build-essential|clang|cargo|rustc|libpq-dev|python3-dev|git)\b")
+# The settings default to development, where no API keys means no authentication: the image must not.
+PRODUCTION_DEFAULTS = ("RAPPORT_EXPERIENCE_ENVIRONMENT", "RAPPORT_PROJECTION_ENVIRONMENT")
+
+
+def dockerfile_env(instructions: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """What the ENV instructions among `instructions` set, the later ones winning (`KEY=value ...` or `KEY value`)."""
+    env: dict[str, str] = {}
+    for instruction, arguments in instructions:
+        words = shlex.split(arguments) if instruction == "ENV" else []
+        if words and "=" not in words[0]:
+            env[words[0]] = " ".join(words[1:])
+            continue
+        for word in words:
+            key, _, value = word.partition("=")
+            env[key] = value
+    return env
 
 
 def dockerfile_problems(text: str) -> list[str]:
-    """Multi-stage, pinned base, no build tools and a non-root user in the final stage, a HEALTHCHECK."""
+    """Multi-stage, pinned base, no build tools and a non-root user in the final stage, a HEALTHCHECK, and both
+    services defaulting to production."""
     problems = []
     instructions = dockerfile_instructions(text)
     args = {}
@@ -497,4 +515,9 @@ def dockerfile_problems(text: str) -> list[str]:
             problems.append(f"build tools installed in the final stage: {arguments[:80]}")
     if not any(instruction == "HEALTHCHECK" and "NONE" not in arguments.upper() for instruction, arguments in final):
         problems.append("no HEALTHCHECK")
+    env = dockerfile_env(final)
+    for key in PRODUCTION_DEFAULTS:
+        if env.get(key) != "production":
+            problems.append(f"the final stage does not set ENV {key}=production (the settings default to "
+                            "development: without keys, no authentication)")  # fmt: skip
     return problems

@@ -5,7 +5,7 @@ import ast
 import importlib.util
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from types import ModuleType
@@ -33,7 +33,13 @@ def test_dockerfile_follows_the_rules() -> None:
     assert checks.dockerfile_problems(checks.DOCKERFILE.read_text()) == []
 
 
-BROKEN = {
+def _production_only_while_building(text: str) -> str:
+    build = "FROM ${PYTHON_IMAGE} AS build\n"
+    moved = text.replace("    RAPPORT_EXPERIENCE_ENVIRONMENT=production \\\n", "")
+    return moved.replace(build, build + "ENV RAPPORT_EXPERIENCE_ENVIRONMENT=production\n")
+
+
+BROKEN: dict[str, tuple[Callable[[str], str], str]] = {
     "single stage": (lambda text: re.sub(r"(?s)^.*?FROM \$\{PYTHON_IMAGE\} AS runtime", "FROM python:3.11.13-slim",
                                          text), "not a multi-stage build"),
     "unpinned base": (lambda text: text.replace("ARG PYTHON_IMAGE=python:3.11.13-slim-bookworm",
@@ -46,6 +52,13 @@ BROKEN = {
                                                                  "install -y --no-install-recommends tini gcc"),
                                        "build tools installed in the final stage"),
     "no healthcheck": (lambda text: re.sub(r"HEALTHCHECK [^\n]*\\\n[^\n]*\n", "", text), "no HEALTHCHECK"),
+    "development by default": (lambda text: re.sub(r" *RAPPORT_\w+_ENVIRONMENT=production \\\n", "", text),
+                               "ENV RAPPORT_EXPERIENCE_ENVIRONMENT=production"),
+    "one service in development": (lambda text: text.replace("RAPPORT_PROJECTION_ENVIRONMENT=production",
+                                                             "RAPPORT_PROJECTION_ENVIRONMENT=development"),
+                                   "ENV RAPPORT_PROJECTION_ENVIRONMENT=production"),
+    "production only in the build stage": (_production_only_while_building,
+                                           "ENV RAPPORT_EXPERIENCE_ENVIRONMENT=production"),
 }
 
 
