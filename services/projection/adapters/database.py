@@ -10,9 +10,12 @@ def _dumps(document: object) -> str:
 
 def create_engine(database_url: str, pool_size: int = 5) -> AsyncEngine:
     """Lazily connecting engine: nothing touches the database until the first query."""
+    # hide_parameters: an error's text (logged when a worker stops) must never carry a batch's rows, which hold
+    # customers' notes and names, only the statement.
     return create_async_engine(
-        database_url, pool_size=pool_size, json_serializer=_dumps, json_deserializer=orjson.loads
-    )
+        database_url, pool_size=pool_size, json_serializer=_dumps, json_deserializer=orjson.loads,
+        hide_parameters=True,
+    )  # fmt: skip
 
 
 def json_param(document: object) -> str:

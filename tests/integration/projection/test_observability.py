@@ -1,4 +1,5 @@
-"""Trace context from an event record to its view record, metrics of a real worker, readiness of a real app."""
+"""Trace context from an event record to its view record, metrics of a real worker, readiness of a real app, and
+database errors that carry no personal data into the logs."""
 
 import asyncio
 import uuid
@@ -7,9 +8,11 @@ import httpx
 import orjson
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from sqlalchemy.exc import DBAPIError
 
 from services.cli.embedded import free_port
 from services.projection.adapters.metrics import ProjectionMetrics
+from services.projection.adapters.view_store import PostgresViewStore
 from services.projection.bootstrap import create_app, start_worker
 from tests.integration.projection.conftest import PARTITIONS, Projection
 from tests.unit.projection.factories import record
@@ -101,3 +104,16 @@ async def test_readyz_is_503_without_a_broker(projection: Projection) -> None:
     assert response.status_code == 503
     assert response.json()["checks"]["broker"].startswith("failed")
     assert response.json()["checks"]["database"] == "ok"
+
+
+async def test_a_database_error_carries_no_parameter_values(projection: Projection) -> None:
+    secret = f"secret-note-{uuid.uuid4().hex}"
+    row = {"event_id": "e-1", "customer_id": "c-1", "position": 1, "occurred_at": "not a time", "channel": "store",
+           "kind": "complaint", "feeling": "negative", "entry": {"note": secret}}  # fmt: skip
+    with pytest.raises(DBAPIError) as raised:
+        async with PostgresViewStore(projection.engine).transaction() as tx:
+            await tx.add_timeline([row])
+    # str() is what a traceback shows (a `worker` process that stops prints one), repr() what the crash log line
+    # holds: the statement, to find the fault by, and none of the rows.
+    assert "INSERT INTO timeline_entries" in str(raised.value)
+    assert secret not in str(raised.value) and secret not in repr(raised.value)
