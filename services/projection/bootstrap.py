@@ -15,7 +15,7 @@ from services.projection.adapters.broker_probe import check_broker
 from services.projection.adapters.database import create_engine
 from services.projection.adapters.kafka_security import kafka_client_options
 from services.projection.adapters.metrics import ProjectionMetrics
-from services.projection.adapters.migrate import check_schema, head_revision
+from services.projection.adapters.migrate import check_schema, known_revisions
 from services.projection.adapters.view_listener import Demand, PostgresChangeListener
 from services.projection.adapters.view_publisher import KafkaViewPublisher, create_producer
 from services.projection.adapters.view_reader import PostgresViewReader
@@ -109,10 +109,10 @@ def gatekeeper(settings: ProjectionSettings) -> Gatekeeper:
 
 def readiness(settings: ProjectionSettings, engine: AsyncEngine, worker: Worker | None) -> Readiness:
     """Database and schema asked on every probe (cheap); the broker at most every few seconds."""
-    head, reader, kafka = head_revision(), PostgresViewReader(engine), kafka_client_options(settings)
+    known, reader, kafka = known_revisions(), PostgresViewReader(engine), kafka_client_options(settings)
 
     async def schema() -> None:
-        await check_schema(engine, head)
+        await check_schema(engine, known)
 
     async def broker() -> None:
         await check_broker(kafka)

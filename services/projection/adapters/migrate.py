@@ -1,5 +1,6 @@
 """Bring the projection's tables to the latest schema, programmatically (no alembic.ini needed)."""
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from alembic import command
@@ -33,21 +34,34 @@ async def migrate(database_url: str) -> None:
 
 
 class SchemaBehindError(RuntimeError):
-    """The database's projection schema is not at the migrations' head (migrate has not run, or an old image)."""
+    """The database's projection schema is behind this code's migrations (migrate has not run, or an old database)."""
 
 
-def head_revision() -> str:
+@dataclass(frozen=True, slots=True)
+class Revisions:
+    """The newest migration this code ships and every older one, read from the files (no database needed)."""
+
+    head: str
+    older: frozenset[str]
+
+
+def known_revisions() -> Revisions:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    head = ScriptDirectory.from_config(config).get_current_head()
+    scripts = ScriptDirectory.from_config(config)
+    head = scripts.get_current_head()
     if head is None:
         raise RuntimeError("the projection has no migrations")
-    return head
+    return Revisions(head, frozenset(s.revision for s in scripts.walk_revisions() if s.revision != head))
 
 
-async def check_schema(engine: AsyncEngine, head: str) -> None:
-    """Raise SchemaBehindError unless the projection's version table says `head`."""
+async def check_schema(engine: AsyncEngine, known: Revisions) -> None:
+    """Raise SchemaBehindError if the database is behind `known.head`: nothing applied, or a revision known as older.
+
+    A revision this code does not know is a newer one: a rollout's migration Job runs before the old pods leave,
+    and refusing it would turn every one of them unready at once. Keeping the previous release working on the
+    new schema is that migration's job, as on the experience side."""
     async with engine.connect() as connection:
         found = (await connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}"))).scalar()
-    if found != head:
-        raise SchemaBehindError(f"projection schema at {found}, migrations at {head}")
+    if found is None or found in known.older:
+        raise SchemaBehindError(f"projection schema at {found}, migrations at {known.head}")

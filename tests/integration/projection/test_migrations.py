@@ -1,4 +1,5 @@
-"""Schema changes keep what is stored: views and fold states written as jsonb read back the same after p0003."""
+"""Schema changes keep what is stored (views and fold states written as jsonb read back the same after p0003), and
+readiness refuses only a schema behind this code's."""
 
 from collections.abc import Callable
 
@@ -10,7 +11,14 @@ from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from services.projection.adapters.database import create_engine
-from services.projection.adapters.migrate import MIGRATIONS
+from services.projection.adapters.migrate import (
+    MIGRATIONS,
+    VERSION_TABLE,
+    SchemaBehindError,
+    check_schema,
+    known_revisions,
+    migrate,
+)
 from services.projection.adapters.view_reader import PostgresViewReader
 from services.projection.adapters.view_store import PostgresViewStore
 from tests.integration.projection.conftest import fresh_database
@@ -53,5 +61,28 @@ async def test_jsonb_views_are_converted_and_read_back(postgres_server_url: str)
             await connection.run_sync(_to("p0002", downgrade=True))
             back = (await connection.execute(text("SELECT view FROM customer_views"))).scalar()
         assert back == view
+    finally:
+        await engine.dispose()
+
+
+async def test_readiness_accepts_the_head_or_a_newer_schema_and_refuses_an_older_one(postgres_server_url: str) -> None:
+    url = await fresh_database(postgres_server_url)
+    engine = create_engine(url)
+    known = known_revisions()
+
+    async def at(revision: str | None) -> None:
+        async with engine.begin() as connection:
+            await connection.execute(text(f"DELETE FROM {VERSION_TABLE}"))
+            if revision is not None:
+                await connection.execute(text(f"INSERT INTO {VERSION_TABLE} VALUES (:r)"), {"r": revision})
+        await check_schema(engine, known)
+
+    try:
+        await migrate(url)
+        await at(known.head)
+        await at("p9999")  # the migration Job of a rollout ran first: old pods keep serving
+        for behind in (*known.older, None):
+            with pytest.raises(SchemaBehindError):
+                await at(behind)
     finally:
         await engine.dispose()
