@@ -25,7 +25,13 @@ from services.projection.entrypoints.auth import Gatekeeper, announce
 from services.projection.entrypoints.consumer import ConsumerStatus, ProjectionConsumer, create_consumer
 from services.projection.entrypoints.http import create_http_app
 from services.projection.entrypoints.live import ViewHub
-from services.projection.entrypoints.observability import CachedCheck, Check, Readiness
+from services.projection.entrypoints.observability import (
+    CachedCheck,
+    Check,
+    ConsumerStoppedError,
+    Liveness,
+    Readiness,
+)
 from services.projection.handlers.project_batch import ProjectBatch
 from services.projection.handlers.republish_pending import republish_pending
 from services.projection.settings import ProjectionSettings
@@ -47,7 +53,15 @@ class Worker:
     task: "asyncio.Task[None]"
     status: ConsumerStatus
 
+    async def check(self) -> None:
+        """Raise ConsumerStoppedError once the worker has ended other than by stop(): it runs until cancelled, so
+        it crashed, and nothing in this process starts it again."""
+        if self.task.done() and not self.task.cancelled():
+            raise ConsumerStoppedError("the projection consumer stopped") from self.task.exception()
+
     async def stop(self) -> None:
+        if self.task.done():
+            return  # crashed earlier: reported then (and by check()), not raised again at shutdown
         self.task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self.task
@@ -120,8 +134,10 @@ def readiness(settings: ProjectionSettings, engine: AsyncEngine, worker: Worker 
     checks: dict[str, Check] = {
         "database": reader.ping, "schema": schema, "broker": CachedCheck(broker, settings.readiness_broker_cache_s)
     }  # fmt: skip
-    lag = worker.status.total_lag if worker is not None else None
-    return Readiness(checks, lag, settings.ready_max_lag)
+    if worker is None:
+        return Readiness(checks)
+    # A crashed consumer's lag stays frozen (or unknown), which would pass for caught up: ask the worker itself.
+    return Readiness({**checks, "consumer": worker.check}, worker.status.total_lag, settings.ready_max_lag)
 
 
 def create_app(settings: ProjectionSettings, run_consumer: bool = True) -> FastAPI:
@@ -140,6 +156,10 @@ def create_app(settings: ProjectionSettings, run_consumer: bool = True) -> FastA
         listening = asyncio.create_task(listener.run(), name="view-change-listener")
         worker = start_worker(settings, engine, metrics) if run_consumer else None
         app.state.readiness = readiness(settings, engine, worker)
+        if worker is not None:
+            # A crash is answered by a restart (the liveness probe), not by retries inside the process: the
+            # next start resumes from the offsets committed with the views and republishes what was pending.
+            app.state.liveness = Liveness({"consumer": worker.check})
         try:
             yield
         finally:

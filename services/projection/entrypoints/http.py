@@ -25,7 +25,7 @@ from services.projection.entrypoints.api_stream import router as stream_router
 from services.projection.entrypoints.auth import Gatekeeper, Viewer, check_routes
 from services.projection.entrypoints.cursor import InvalidCursorError, decode_cursor, encode_cursor
 from services.projection.entrypoints.live import ViewHub
-from services.projection.entrypoints.observability import HttpMetricsMiddleware, Readiness
+from services.projection.entrypoints.observability import HttpMetricsMiddleware, Liveness, Readiness
 
 router = APIRouter()
 MAX_CURSOR = 200  # a cursor this service hands out is under 60 characters
@@ -100,8 +100,12 @@ async def get_timeline(
 
 
 @router.get("/healthz")
-async def healthz() -> dict[str, str]:
-    return {"status": "ok"}
+async def healthz(request: Request) -> JSONResponse:
+    """200 while this process can do its work; 503, naming the check, once something failed that only a restart
+    mends (its consumer stopped), so that the liveness probe restarts it."""
+    liveness: Liveness | None = getattr(request.app.state, "liveness", None)
+    alive, body = await liveness.report() if liveness is not None else (True, {"status": "ok"})
+    return JSONResponse(body, status_code=200 if alive else 503)
 
 
 @router.get("/readyz")

@@ -1,4 +1,5 @@
-"""Readiness (is this process fit to serve?), the /metrics scrape and HTTP request counts by route template."""
+"""Liveness (would only a restart help?), readiness (is this process fit to serve?), the /metrics scrape and HTTP
+request counts by route template."""
 
 import asyncio
 import time
@@ -10,6 +11,22 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from services.projection.adapters.metrics import ProjectionMetrics
 
 Check = Callable[[], Awaitable[None]]  # raises when the thing it checks is not there
+
+
+class ConsumerStoppedError(RuntimeError):
+    """The process's consumer worker has ended by itself (it runs until stopped): nothing in the process restarts it."""
+
+
+async def run_checks(checks: dict[str, Check], timeout_s: float) -> dict[str, str]:
+    """`ok` or `failed: <the failure's type>` per check; the name only: messages may carry URLs or hosts."""
+    results: dict[str, str] = {}
+    for name, check in checks.items():
+        try:
+            await asyncio.wait_for(check(), timeout_s)
+            results[name] = "ok"
+        except Exception as error:  # any failure means not ok, whatever the cause
+            results[name] = f"failed: {type(error).__name__}"
+    return results
 
 
 class CachedCheck:
@@ -36,11 +53,26 @@ class CachedCheck:
             raise self._error
 
 
+class Liveness:
+    """Alive unless a check fails that only a restart mends (a crashed consumer). Never the database or the broker:
+    they come back by themselves, and restarting every pod while they are away would help nobody."""
+
+    def __init__(self, checks: dict[str, Check], timeout_s: float = 1.0) -> None:
+        self._checks, self._timeout_s = checks, timeout_s
+
+    async def report(self) -> tuple[bool, dict[str, Any]]:
+        results = await run_checks(self._checks, self._timeout_s)
+        if all(result == "ok" for result in results.values()):
+            return True, {"status": "ok"}
+        return False, {"status": "failed", "checks": results}
+
+
 class Readiness:
     """Ready when every check passes and, for a process running a consumer, the lag is within `max_lag`.
 
     A lag bound of 0 turns the lag check off. An unknown lag (the consumer has not yet joined its group or
-    seen its partitions' ends) counts as caught up: a worker waiting for a rebalance must not stop reads.
+    seen its partitions' ends) counts as caught up: a worker waiting for a rebalance must not stop reads. A
+    stopped consumer's lag says nothing (it stays as it was), so a crash is the `consumer` check's to report.
     """
 
     def __init__(
@@ -50,13 +82,7 @@ class Readiness:
         self._checks, self._lag, self._max_lag, self._timeout_s = checks, lag, max_lag, timeout_s
 
     async def report(self) -> tuple[bool, dict[str, Any]]:
-        results: dict[str, str] = {}
-        for name, check in self._checks.items():
-            try:
-                await asyncio.wait_for(check(), self._timeout_s)
-                results[name] = "ok"
-            except Exception as error:  # the name of the failure only: messages may carry URLs or hosts
-                results[name] = f"failed: {type(error).__name__}"
+        results = await run_checks(self._checks, self._timeout_s)
         body: dict[str, Any] = {"checks": results}
         ready = all(result == "ok" for result in results.values())
         if self._lag is not None:

@@ -1,5 +1,5 @@
-"""Trace context from an event record to its view record, metrics of a real worker, readiness of a real app, and
-database errors that carry no personal data into the logs."""
+"""Trace context from an event record to its view record, metrics of a real worker, health and readiness of a real
+app, and database errors that carry no personal data into the logs."""
 
 import asyncio
 import uuid
@@ -7,7 +7,9 @@ import uuid
 import httpx
 import orjson
 import pytest
+import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from services.cli.embedded import free_port
@@ -91,7 +93,7 @@ async def test_readyz_checks_database_schema_broker_and_lag(projection: Projecti
                 await asyncio.sleep(0.1)
     assert body == {
         "status": "ready", "lag": 0,
-        "checks": {"database": "ok", "schema": "ok", "broker": "ok", "consumer_lag": "ok"},
+        "checks": {"database": "ok", "schema": "ok", "broker": "ok", "consumer": "ok", "consumer_lag": "ok"},
     }  # fmt: skip
 
 
@@ -104,6 +106,31 @@ async def test_readyz_is_503_without_a_broker(projection: Projection) -> None:
     assert response.status_code == 503
     assert response.json()["checks"]["broker"].startswith("failed")
     assert response.json()["checks"]["database"] == "ok"
+
+
+async def test_a_crashed_consumer_fails_health_and_readiness_and_logs_no_personal_data(
+    projection: Projection,
+) -> None:
+    customer, secret = f"c-{uuid.uuid4().hex[:8]}", f"secret-note-{uuid.uuid4().hex}"
+    async with projection.engine.begin() as connection:
+        await connection.execute(text("DROP TABLE timeline_entries"))  # the next batch's insert fails for good
+    app = create_app(projection.settings, run_consumer=True)
+    with structlog.testing.capture_logs() as logs:
+        async with app.router.lifespan_context(app):
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://p") as client:
+                assert (await client.get("/healthz")).status_code == 200
+                await projection.produce([record(customer, 1, sentiment=-0.5, note=secret)])
+                for _ in range(300):
+                    health = await client.get("/healthz")
+                    if health.status_code != 200:
+                        break
+                    await asyncio.sleep(0.1)
+                ready = await client.get("/readyz")
+    assert health.status_code == 503 and health.json()["checks"] == {"consumer": "failed: ConsumerStoppedError"}
+    assert ready.status_code == 503 and ready.json()["checks"]["consumer"] == "failed: ConsumerStoppedError"
+    assert ready.json()["checks"]["database"] == "ok"
+    assert any(entry["event"] == "projection consumer stopped" for entry in logs)
+    assert secret not in repr(logs)
 
 
 async def test_a_database_error_carries_no_parameter_values(projection: Projection) -> None:

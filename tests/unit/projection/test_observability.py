@@ -1,5 +1,7 @@
-"""Trace context and freshness gathered while decoding, readiness verdicts, metrics without customer ids."""
+"""Trace context and freshness gathered while decoding, health and readiness verdicts, metrics without customer
+ids."""
 
+import asyncio
 import socket
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -9,9 +11,11 @@ import orjson
 import pytest
 
 from services.projection.adapters.metrics import ProjectionMetrics
+from services.projection.bootstrap import Worker
 from services.projection.domain.redaction import redact
+from services.projection.entrypoints.consumer import ConsumerStatus
 from services.projection.entrypoints.http import create_http_app
-from services.projection.entrypoints.observability import CachedCheck, Readiness
+from services.projection.entrypoints.observability import CachedCheck, Liveness, Readiness
 from services.projection.handlers.project_batch import Decoded, decode, freshness
 from tests.unit.projection.factories import BASE, record
 from tests.unit.projection.test_http import FakeViewReader
@@ -116,6 +120,37 @@ async def test_readyz_answers_503_with_the_report() -> None:
     assert response.status_code == 503
     assert response.json() == {"status": "not ready", "checks": {"broker": "failed: OSError", "consumer_lag": "ok"},
                                "lag": 7}  # fmt: skip
+
+
+async def test_a_crashed_consumer_fails_healthz_and_readyz_until_the_process_restarts() -> None:
+    crashed = asyncio.Event()
+
+    async def consume() -> None:
+        await crashed.wait()
+        raise ConnectionResetError("postgresql://user:password@db")
+
+    worker = Worker(asyncio.create_task(consume()), ConsumerStatus())
+    app = create_http_app(FakeViewReader())
+    app.state.liveness = Liveness({"consumer": worker.check})
+    app.state.readiness = Readiness({"consumer": worker.check}, lambda: 0, max_lag=10)  # a frozen lag looks fine
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://p") as client:
+        assert (await client.get("/healthz")).json() == {"status": "ok"}
+        assert (await client.get("/readyz")).status_code == 200
+        crashed.set()
+        await asyncio.wait({worker.task})
+        health, ready = await client.get("/healthz"), await client.get("/readyz")
+    assert health.status_code == 503
+    assert health.json() == {"status": "failed", "checks": {"consumer": "failed: ConsumerStoppedError"}}
+    assert ready.status_code == 503 and ready.json()["checks"]["consumer"] == "failed: ConsumerStoppedError"
+    assert "password" not in health.text + ready.text
+    await worker.stop()  # shutting down after a crash: reported already, not raised again
+
+
+async def test_a_stopped_consumer_is_no_crash() -> None:
+    worker = Worker(asyncio.create_task(asyncio.Event().wait()), ConsumerStatus())
+    await worker.check()
+    await worker.stop()
+    await worker.check()
 
 
 async def test_http_requests_are_counted_by_route_template_never_by_customer() -> None:
