@@ -69,6 +69,10 @@ _UPSERT_ACCOUNTS = text(
     RETURNING a.account_id, a.revision
     """
 )
+_UNPUBLISHED_AMONG = text(
+    "SELECT view, revision FROM account_views WHERE account_id = ANY(:ids) AND published_revision < revision "
+    "ORDER BY account_id"
+)
 _NOTIFY = text(f"SELECT pg_notify('{NOTIFY_CHANNEL}', p) FROM unnest(CAST(:payloads AS text[])) AS p")
 
 
@@ -117,6 +121,13 @@ async def save_account_views(connection: AsyncConnection, views: list[dict[str, 
     ]
     result = await connection.execute(_UPSERT_ACCOUNTS, {"rows": json_param(rows)})
     return {row.account_id: row.revision for row in result}
+
+
+async def lock_accounts_to_publish(connection: AsyncConnection, account_ids: list[str]) -> list[tuple[Any, int]]:
+    """(view, revision) of those of the accounts not yet published, as committed now, under the locks a roll-up
+    takes: until this transaction ends, no roll-up of these accounts can commit (let alone publish) a newer one."""
+    await connection.execute(_LOCK_ACCOUNTS, {"ids": account_ids})
+    return [(row.view, row.revision) for row in await connection.execute(_UNPUBLISHED_AMONG, {"ids": account_ids})]
 
 
 async def notify(connection: AsyncConnection, notices: list[str]) -> None:

@@ -158,6 +158,10 @@ class BatchTransaction:
         rows = await self._connection.execute(_LOCK_UNPUBLISHED_ACCOUNTS, {"limit": limit})
         return [(row.view, row.revision) for row in rows]
 
+    async def lock_accounts_to_publish(self, account_ids: list[str]) -> list[tuple[dict[str, Any], int]]:
+        """The accounts' latest views and revisions not yet on the topic, the accounts locked until commit."""
+        return await sql.lock_accounts_to_publish(self._connection, account_ids)
+
     async def lock_unpublished_tombstones(self, limit: int) -> list[str]:
         return [
             row.customer_id for row in await self._connection.execute(_LOCK_UNPUBLISHED_TOMBSTONES, {"limit": limit})

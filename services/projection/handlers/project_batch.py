@@ -67,8 +67,7 @@ class _Changes:
 
     views: list[dict[str, Any]] = field(default_factory=list)
     erased: dict[str, int] = field(default_factory=dict)  # customer id -> position of the erasure
-    accounts: list[dict[str, Any]] = field(default_factory=list)
-    account_revisions: dict[str, int] = field(default_factory=dict)
+    account_revisions: dict[str, int] = field(default_factory=dict)  # of the accounts whose view changed
     applied: int = 0
     duplicates: int = 0
 
@@ -149,7 +148,7 @@ class ProjectBatch:
         trace_ids = tuple(sorted({trace_id(traceparent) for traceparent in traces.values()}))[:MAX_TRACE_IDS]
         return BatchOutcome(
             sum(len(r) for r in batch.values()), changes.applied, len(changes.views), decoded.undecodable,
-            len(changes.erased), len(changes.accounts), customers=len(decoded.grouped),
+            len(changes.erased), len(changes.account_revisions), customers=len(decoded.grouped),
             duplicates=changes.duplicates, trace_ids=trace_ids,
             freshness=freshness(decoded.recorded, committed),
         )  # fmt: skip
@@ -204,7 +203,6 @@ class ProjectBatch:
         members = await tx.load_members(account_ids)
         views = [roll_up(account_id, records, self._account_rules) for account_id, records in members.items()]
         changes.account_revisions = await tx.save_account_views(views)
-        changes.accounts = [view for view in views if view["account_id"] in changes.account_revisions]
 
     async def _publish(self, changes: _Changes, traces: dict[str, str]) -> None:
         # After the commit: a crash here leaves the published markers behind, and start-up publishes those.
@@ -212,12 +210,21 @@ class ProjectBatch:
             await self._publisher.publish(changes.views, traces)
         if changes.erased:
             await self._publisher.publish_tombstones(list(changes.erased))
-        if changes.accounts and self._account_publisher is not None:
-            await self._account_publisher.publish(changes.accounts)
-        if changes.views or changes.erased or changes.accounts:
+        if changes.views or changes.erased:
             published = {v["customer_id"]: v["position"] for v in changes.views}
-            accounts = changes.account_revisions if self._account_publisher is not None else {}
-            await self._store.mark_published(published, accounts, list(changes.erased))
+            await self._store.mark_published(published, tombstones=list(changes.erased))
+        if changes.account_revisions and self._account_publisher is not None:
+            await self._publish_accounts(self._account_publisher, sorted(changes.account_revisions))
+
+    async def _publish_accounts(self, publisher: KafkaViewPublisher, account_ids: list[str]) -> None:
+        # Not the views this batch rendered: an account's members live on several partitions, so another worker
+        # may since have committed a newer roll-up. What goes out is what PostgreSQL holds now, read under the
+        # lock a roll-up takes and acknowledged before it is released: whichever worker gets here last, the
+        # topic ends on the latest committed revision (an erased member never comes back on it).
+        async with self._store.transaction() as tx:
+            accounts = await tx.lock_accounts_to_publish(account_ids)
+            await publisher.publish([view for view, _ in accounts])
+            await tx.mark_accounts_published({view["account_id"]: revision for view, revision in accounts})
 
 
 def _erasure(events: list[StoredEvent]) -> int | None:
