@@ -2,6 +2,7 @@
 without pii:read; rate limits, stream caps and bounded inputs."""
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -182,6 +183,39 @@ async def test_streams_per_key_are_capped() -> None:
         assert gatekeeper.streams(Reader("full", frozenset())) == 0  # released when the stream ended
         gatekeeper.close_stream(plain)
         assert (await api.call("GET", "/v1/customers/{customer_id}/stream", bearer("plain"))).status_code == 200
+
+
+async def abandon_stream(app: FastAPI, key: str, spec_version: str) -> int:
+    """Open a stream and be gone before its first byte (the connection dropped); the status the app answered."""
+    scope = {
+        "type": "http", "asgi": {"version": "3.0", "spec_version": spec_version}, "http_version": "1.1",
+        "method": "GET", "scheme": "http", "path": "/v1/customers/c-1/stream", "raw_path": b"/v1/customers/c-1/stream",
+        "query_string": b"", "root_path": "", "server": ("p", 80), "client": ("127.0.0.1", 50000),
+        "headers": [(b"host", b"p"), (b"authorization", bearer(key)["Authorization"].encode())],
+    }  # fmt: skip
+    statuses: list[int] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            statuses.append(message["status"])
+            if message["status"] == 200:
+                raise OSError("connection reset by peer")
+
+    with contextlib.suppress(Exception):
+        await app(scope, receive, send)
+    return statuses[0]
+
+
+@pytest.mark.parametrize("spec_version", ["2.3", "2.4"])  # Starlette streams differently from ASGI 2.4 on
+async def test_streams_abandoned_before_they_start_give_their_slot_back(spec_version: str) -> None:
+    gatekeeper, hub = Gatekeeper(configured(), max_streams=2), ViewHub()
+    app = create_http_app(seeded_reader(), hub, gatekeeper)
+    assert [await abandon_stream(app, "plain", spec_version) for _ in range(5)] == [200] * 5
+    assert gatekeeper.streams(Reader("plain", frozenset())) == 0
+    assert hub.subscribers("c-1") == 0
 
 
 @pytest.mark.parametrize(
