@@ -25,6 +25,8 @@ KEYS = {
     "writer": ("rk_writer_key_for_tests_only_00000000000", [Scope.EVENTS_WRITE, Scope.PII_READ, Scope.ADMIN]),
 }
 PATH_VALUES = {"customer_id": "c-1", "account_id": "a-1"}
+# field and preference names whose values are personal, the free-form extra among them
+PERSONAL_NAMES = ("note", "handled_by", "attributes", "name_to_use", "identity", "avoid_topics", "favourite_table")
 QUERIES = {"/v1/customers/{customer_id}/contact": {"purpose": "service"}}  # required query parameters
 
 
@@ -42,7 +44,10 @@ def seeded_reader() -> FakeViewReader:
         event("c-1", 1, note=f"{SECRET} said the parcel was wet", handled_by=f"agent-{SECRET}",
               attributes={"case_id": "k-1", "loyalty_card": f"{SECRET}-123"}, kind="complaint", sentiment=-0.7,
               outcome="unresolved"),
-        event("c-1", 2, "preference", preferences={"name_to_use": f"Dr. {SECRET}", "language": "de"}),
+        event("c-1", 2, "preference", preferences={
+            "name_to_use": f"Dr. {SECRET}", "language": "de", "avoid_topics": [f"{SECRET}'s divorce"],
+            "favourite_table": f"{SECRET} by the window",  # a free-form extra, outside the catalogue
+        }),
         event("c-1", 3, "preference", source="observed", preferences={"name_to_use": f"{SECRET}y"}),
     ])  # fmt: skip
     view = reader.views["c-1"]
@@ -118,8 +123,8 @@ async def test_no_route_answers_a_personal_field_without_pii_read(api: Api) -> N
         response = await api.call(method, template, bearer("plain"))
         assert response.status_code == 200, template
         assert SECRET not in response.text, template
-        for field in ('"note"', '"handled_by"', '"attributes"', '"name_to_use"', '"identity"'):
-            assert field not in response.text, (template, field)
+        for field in PERSONAL_NAMES:
+            assert f'"{field}"' not in response.text, (template, field)
 
 
 async def test_pii_read_sees_notes_handlers_and_the_name_to_use(api: Api) -> None:
@@ -132,11 +137,12 @@ async def test_pii_read_sees_notes_handlers_and_the_name_to_use(api: Api) -> Non
     assert f"Dr. {SECRET}" in seen["/v1/customers/{customer_id}/contact"]
     assert f"Dr. {SECRET}" in seen["/v1/accounts/{account_id}"]
     assert f"Dr. {SECRET}" in seen["/v1/customers/{customer_id}/stream"]
+    assert f"{SECRET} by the window" in seen["/v1/customers/{customer_id}"]  # extras too
 
 
 async def test_what_is_left_without_pii_read_is_still_the_view(api: Api) -> None:
     body = (await api.call("GET", "/v1/customers/{customer_id}", bearer("plain"))).json()
-    assert body["preferences"]["language"]["value"] == "de"
+    assert set(body["preferences"]) == {"language", "channel"}  # the channel observed; extras and personal ones gone
     assert body["experience"]["open_issues"][0]["case_id"] == "k-1"
     page = (await api.call("GET", "/v1/customers/{customer_id}/timeline", bearer("plain"))).json()
     assert page["items"][0]["kind"] == "complaint" and page["items"][0]["sentiment"] == -0.7
