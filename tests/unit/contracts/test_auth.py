@@ -2,7 +2,8 @@
 
 import pytest
 
-from contracts.auth import ApiKeyConfigError, Scope, describe, find_key, new_key, parse_keys
+from contracts import auth
+from contracts.auth import ApiKeyConfigError, Scope, describe, digest, find_key, new_key, parse_keys
 
 
 def test_a_configured_key_is_found_with_its_scopes() -> None:
@@ -27,3 +28,24 @@ def test_an_unknown_key_is_not_found() -> None:
 def test_malformed_entries_refuse_to_load(entry: str) -> None:
     with pytest.raises(ApiKeyConfigError):
         parse_keys(entry)
+
+
+@pytest.mark.parametrize("presented", ["first", "last", "unknown"])
+def test_every_configured_key_is_compared_in_constant_time(monkeypatch: pytest.MonkeyPatch, presented: str) -> None:
+    # An early exit on a match, or `==`, would let response times tell how many keys there are or which matched.
+    plain = [new_key() for _ in range(3)]
+    keys = parse_keys(",".join(describe(f"k{n}", key, [Scope.VIEWS_READ]) for n, key in enumerate(plain)))
+    key = {"first": plain[0], "last": plain[-1], "unknown": new_key()}[presented]
+    compared: list[tuple[str, str]] = []
+    real = auth.hmac.compare_digest
+
+    def spy(a: str, b: str) -> bool:
+        compared.append((a, b))
+        return real(a, b)
+
+    monkeypatch.setattr(auth.hmac, "compare_digest", spy)
+
+    found = find_key(keys, key)
+
+    assert sorted(compared) == sorted((k.digest, digest(key)) for k in keys)
+    assert (found.name if found else None) == {"first": "k0", "last": "k2", "unknown": None}[presented]
