@@ -20,6 +20,9 @@ from services.cli.dev import DevOptions, DevSystem
 from services.cli.embedded import free_port
 from services.cli.loadgen import TouchpointLoad
 from services.cli.viewwatch import ViewWatcher
+from services.projection.bootstrap import rebuild_views
+from services.projection.handlers.rebuild import RebuildReport
+from services.projection.settings import ProjectionSettings
 
 console = Console(highlight=False, soft_wrap=True)
 BATCH = 500
@@ -162,6 +165,14 @@ async def scrape(urls: list[str], key: str) -> dict[str, float]:
     return totals
 
 
+async def rebuild(system: DevSystem, url: str) -> RebuildReport:
+    settings = ProjectionSettings(
+        database_url=system.postgres.url("rapport"), kafka_bootstrap=system.broker.bootstrap,
+        event_log_url=url, event_log_api_key=system.api_key,
+    )  # fmt: skip
+    return await rebuild_views(settings)
+
+
 async def measure(system: DevSystem, options: BenchOptions) -> dict[str, Any]:
     url = f"http://127.0.0.1:{system.options.experience_port}"
     watcher = ViewWatcher(system.broker.bootstrap)
@@ -174,6 +185,8 @@ async def measure(system: DevSystem, options: BenchOptions) -> dict[str, Any]:
         console.print(f"freshness: {options.rate:,} events/s for {options.freshness_seconds:.0f} s …")
         result["freshness"] = await freshness(url, system.api_key, watcher, options)
         result["metrics"] = await scrape([url, f"http://127.0.0.1:{system.options.projection_port}"], system.api_key)
+        console.print("rebuild: the whole event store into fresh views, while the system runs …")
+        result["rebuild"] = await rebuild(system, url)
     finally:
         await watcher.stop()
     return result
@@ -195,6 +208,10 @@ def report(result: dict[str, Any], baseline: dict[str, float], options: BenchOpt
                   f"{percentile(floor, .5):.0f} / {percentile(floor, .99):.0f} ms")
     table.add_row("freshness p99 / broker floor p99", f"{percentile(fresh, .99) / percentile(floor, .99):.2f}")
     table.add_row("freshness samples (mean ms)", f"{len(fresh):,} ({statistics.fmean(fresh) if fresh else 0:.0f})")
+    rebuilt: RebuildReport = result["rebuild"]
+    table.add_row(f"rebuild: {rebuilt.events:,} events into {rebuilt.customers:,} fresh views",
+                  f"{rebuilt.events_per_s:,.0f} events/s")
+    table.add_row("rebuild: projection batches held by the swap", f"{rebuilt.locked_seconds * 1000:.0f} ms")
     if not t["complete"]:
         table.add_row("[red]warning[/red]", "not every view caught up within the time limit")
     console.print(table)

@@ -13,14 +13,16 @@ stored before it, so it is in; what they consume after has a higher position, or
 """
 
 import asyncio
+import contextlib
+import gc
 import time
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import structlog
 
-from services.projection.adapters.event_log import HttpEventLog, LogPage
+from services.projection.adapters.event_log import HttpEventLog
 from services.projection.adapters.rebuild_store import (
     ACCOUNT_COLUMNS,
     MEMBER_COLUMNS,
@@ -82,6 +84,20 @@ class _Copier:
                 await tables.copy(*item)
 
 
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The replay builds millions of long-lived objects and frees almost none: the cyclic collector would walk
+    them again and again (a quarter of the replay's time, measured) for nothing to collect."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+        gc.freeze()  # what the replay built is kept to the end: leave it out of later collections too
+
+
 class Rebuild:
     def __init__(
         self, event_log: HttpEventLog, store: PostgresRebuildStore, rules: FoldRules, account_rules: AccountRules,
@@ -121,16 +137,16 @@ class Rebuild:
         copier = _Copier(self._store)
         position = 0
         try:
-            fetching = asyncio.ensure_future(self._log.page(position))
-            while True:
-                page: LogPage = await fetching
-                if not page.lines:
-                    break
-                position = page.last_position
+            with _collector_paused():
                 fetching = asyncio.ensure_future(self._log.page(position))
-                rows, _ = replay.apply(page.lines)
-                await copier.put("timeline_entries", TIMELINE_COLUMNS, rows)
-                self._progress(replay.events, page.head)
+                while page := await fetching:
+                    if not page.lines:
+                        break
+                    position = page.last_position
+                    fetching = asyncio.ensure_future(self._log.page(position))
+                    rows, _ = replay.apply(page.lines)
+                    await copier.put("timeline_entries", TIMELINE_COLUMNS, rows)
+                    self._progress(replay.events, page.head)
         finally:
             await copier.close()
         return position
