@@ -158,11 +158,16 @@ _FIELDS = tuple(f.name for f in fields(CustomerState))
 
 def keep_latest(kept: list[RecentState], entry: RecentState, limit: int) -> None:
     """Keep the top `limit` by (time, position), newest first: a set's top-k is the same in any arrival order."""
-    key = (entry.time_us, entry.position)
-    if len(kept) >= limit and key < (kept[-1].time_us, kept[-1].position):
-        return
+    # Compared field by field, not as (time, position) tuples: this runs for every touchpoint, several times.
+    time_us, position = entry.time_us, entry.position
+    if len(kept) >= limit:
+        last = kept[-1]
+        if time_us < last.time_us or (time_us == last.time_us and position < last.position):
+            return
     index = 0
-    while index < len(kept) and (kept[index].time_us, kept[index].position) > key:
+    for held in kept:
+        if held.time_us < time_us or (held.time_us == time_us and held.position <= position):
+            break
         index += 1
     kept.insert(index, entry)
     del kept[limit:]

@@ -79,8 +79,9 @@ def _use_channel(state: CustomerState, channel: str, event: StoredEvent) -> None
         state.channel_use[channel] = ChannelUse(1, event.time_us, event.event_id)
         return
     use.count += 1
-    if (event.time_us, event.event_id) > (use.last_us, use.event_id):
-        use.last_us, use.event_id = event.time_us, event.event_id
+    time_us = event.time_us
+    if time_us > use.last_us or (time_us == use.last_us and event.event_id > use.event_id):
+        use.last_us, use.event_id = time_us, event.event_id
 
 
 def _mark_day(state: CustomerState, day: int) -> None:
