@@ -12,6 +12,8 @@ from aiokafka.structs import OffsetAndMetadata
 from rich.console import Console
 
 from contracts import topics
+from services.cli.kafka_security import PLAINTEXT
+from services.experience.adapters.kafka_security import KafkaSecurity
 
 console = Console(highlight=False, soft_wrap=True)
 REPLAY_GROUP = "rapport-dlq-replay"
@@ -27,11 +29,12 @@ def replay_group(reason: str | None) -> str:
 
 async def replay(
     bootstrap: str, reason: str | None, from_beginning: bool, dry_run: bool,
-    dlq_topic: str = topics.INTAKE_DLQ, intake_topic: str = topics.INTAKE,
+    dlq_topic: str = topics.INTAKE_DLQ, intake_topic: str = topics.INTAKE, security: KafkaSecurity = PLAINTEXT,
 ) -> int:  # fmt: skip
     group = replay_group(reason)
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=False, acks="all", linger_ms=5)
+    options = {"bootstrap_servers": bootstrap, **security.client_options()}
+    consumer = AIOKafkaConsumer(group_id=group, enable_auto_commit=False, **options)
+    producer = AIOKafkaProducer(enable_idempotence=False, acks="all", linger_ms=5, **options)
     await consumer.start()
     await producer.start()
     replayed = 0

@@ -11,6 +11,8 @@ import typer
 from rich.console import Console
 
 from contracts import parse_event, topics
+from services.cli.kafka_security import PLAINTEXT
+from services.experience.adapters.kafka_security import KafkaSecurity
 
 console = Console(highlight=False, soft_wrap=True)
 errors = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -49,13 +51,15 @@ def send_http(
     console.print(f"{response.status_code} {response.text}", markup=False)
 
 
-def send_kafka(bootstrap: str, event: dict[str, Any]) -> None:
+def send_kafka(bootstrap: str, event: dict[str, Any], security: KafkaSecurity = PLAINTEXT) -> None:
     """Produce the event to cx.intake.v1; exit 1 with the broker's error on stderr if it was not acknowledged."""
     from aiokafka import AIOKafkaProducer
     from aiokafka.errors import KafkaError
 
     async def send() -> None:
-        producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=False, acks="all")
+        producer = AIOKafkaProducer(
+            bootstrap_servers=bootstrap, enable_idempotence=False, acks="all", **security.client_options()
+        )
         try:
             await producer.start()
             meta = await producer.send_and_wait(

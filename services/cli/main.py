@@ -6,6 +6,10 @@ from typing import Annotated
 import typer
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Rapport: touchpoints in, live customer views out.")
+KAFKA_SECURITY = (
+    "Kafka security, as the services': RAPPORT_KAFKA_SECURITY_PROTOCOL (PLAINTEXT by default, SSL, SASL_PLAINTEXT, "
+    "SASL_SSL), RAPPORT_KAFKA_SASL_MECHANISM, _SASL_USERNAME, _SASL_PASSWORD and _SSL_CAFILE, from the environment."
+)
 
 
 @app.command()
@@ -25,7 +29,7 @@ def dev(
     raise typer.Exit(run_dev(options))
 
 
-@app.command()
+@app.command(epilog=KAFKA_SECURITY)
 def emit(
     customer: Annotated[str, typer.Option(help="The customer id.")],
     channel: Annotated[str, typer.Option(help="store, web, app, email, phone, chat, …")] = "store",
@@ -40,15 +44,16 @@ def emit(
 ) -> None:
     """Record one touchpoint, as an upstream system would."""
     from services.cli.emit import build_touchpoint, send_http, send_kafka
+    from services.cli.kafka_security import kafka_security
 
     event = build_touchpoint(customer, channel, kind, sentiment, emotion, note)
     if via == "kafka":
-        send_kafka(bootstrap, event)
+        send_kafka(bootstrap, event, kafka_security())
     else:
         send_http(url, event, api_key)
 
 
-@app.command()
+@app.command(epilog=KAFKA_SECURITY)
 def tail(
     topic: Annotated[str, typer.Argument(help="e.g. cx.customer-views.v1, cx.events.v1, cx.intake.dlq.v1")],
     bootstrap: Annotated[str, typer.Option(help="Kafka bootstrap servers")] = "127.0.0.1:9092",
@@ -59,9 +64,10 @@ def tail(
     """Print a topic's records in readable form (key, offset, headers, a summary of the value)."""
     import asyncio
 
+    from services.cli.kafka_security import kafka_security
     from services.cli.tail import tail_topic
 
-    asyncio.run(tail_topic(bootstrap, topic, from_beginning, count, idle_exit))
+    asyncio.run(tail_topic(bootstrap, topic, from_beginning, count, idle_exit, kafka_security()))
 
 
 dlq_app = typer.Typer(no_args_is_help=True, help="Dead-lettered intake records.")
@@ -72,17 +78,18 @@ DatabaseUrl = Annotated[str | None, typer.Option(envvar="RAPPORT_DATABASE_URL", 
 Bootstrap = Annotated[str | None, typer.Option(envvar="RAPPORT_KAFKA_BOOTSTRAP", help="Kafka bootstrap servers")]
 
 
-@app.command()
+@app.command(epilog=KAFKA_SECURITY)
 def status(data_dir: DataDir = Path(".rapport"), database_url: DatabaseUrl = None,
            bootstrap: Bootstrap = None) -> None:
     """Show positions, relay backlog, projection lag per partition and dead-letter counts by reason."""
     import asyncio
 
     from services.cli.endpoints import resolve
+    from services.cli.kafka_security import kafka_security
     from services.cli.status import collect, show
 
     database_url, bootstrap = resolve(data_dir, database_url, bootstrap)
-    show(asyncio.run(collect(database_url, bootstrap)))
+    show(asyncio.run(collect(database_url, bootstrap, kafka_security())))
 
 
 @dlq_app.command(
@@ -91,6 +98,7 @@ def status(data_dir: DataDir = Path(".rapport"), database_url: DatabaseUrl = Non
     "Each reason keeps its own replay position, and replays without --reason keep another: a replay for one reason "
     "never uses up another reason's records, and a second run for the same reason resumes where the last stopped. "
     "A record replayed twice (by reason, then unfiltered) is stored once; one still invalid is dead-lettered again.",
+    epilog=KAFKA_SECURITY,
 )
 def dlq_replay(
     reason: Annotated[str | None, typer.Option(help="Only records dead-lettered for this reason.")] = None,
@@ -103,9 +111,10 @@ def dlq_replay(
 
     from services.cli.dlq import replay
     from services.cli.endpoints import resolve_bootstrap
+    from services.cli.kafka_security import kafka_security
 
     bootstrap = resolve_bootstrap(data_dir, bootstrap)
-    count = asyncio.run(replay(bootstrap, reason, from_beginning, dry_run))
+    count = asyncio.run(replay(bootstrap, reason, from_beginning, dry_run, security=kafka_security()))
     typer.echo(f"{'would replay' if dry_run else 'replayed'} {count} record(s)")
 
 

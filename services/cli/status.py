@@ -10,6 +10,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from contracts import topics
+from services.cli.kafka_security import PLAINTEXT
+from services.experience.adapters.kafka_security import KafkaSecurity
 
 console = Console(highlight=False, soft_wrap=True)
 DLQ_SCAN_LIMIT = 10_000
@@ -44,8 +46,8 @@ async def _database_figures(database_url: str) -> tuple[int, int, int, int, dict
     return int(stored), int(relayed), int(views), int(view_position), offsets
 
 
-async def _broker_figures(bootstrap: str) -> tuple[dict[int, int], int, Counter[str]]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+async def _broker_figures(bootstrap: str, security: KafkaSecurity) -> tuple[dict[int, int], int, Counter[str]]:
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, **security.client_options())
     await consumer.start()
     try:
         await consumer.topics()
@@ -72,9 +74,9 @@ async def _broker_figures(bootstrap: str) -> tuple[dict[int, int], int, Counter[
     return ends, total, reasons
 
 
-async def collect(database_url: str, bootstrap: str) -> Status:
+async def collect(database_url: str, bootstrap: str, security: KafkaSecurity = PLAINTEXT) -> Status:
     stored, relayed, views, view_position, offsets = await _database_figures(database_url)
-    ends, dead, reasons = await _broker_figures(bootstrap)
+    ends, dead, reasons = await _broker_figures(bootstrap, security)
     return Status(stored, relayed, views, view_position, offsets, ends, dead, reasons)
 
 

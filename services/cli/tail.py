@@ -8,6 +8,9 @@ import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from rich.console import Console
 
+from services.cli.kafka_security import PLAINTEXT
+from services.experience.adapters.kafka_security import KafkaSecurity
+
 console = Console(highlight=False, soft_wrap=True)
 
 
@@ -31,9 +34,10 @@ def summarise(value: bytes | None) -> str:
 
 
 async def tail_topic(
-    bootstrap: str, topic: str, from_beginning: bool, count: int | None, idle_exit: float | None
-) -> None:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    bootstrap: str, topic: str, from_beginning: bool, count: int | None, idle_exit: float | None,
+    security: KafkaSecurity = PLAINTEXT,
+) -> None:  # fmt: skip
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, **security.client_options())
     await consumer.start()
     try:
         await consumer.topics()  # fetches metadata; an unassigned consumer knows no partitions before it
