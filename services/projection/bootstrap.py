@@ -126,7 +126,8 @@ def gatekeeper(settings: ProjectionSettings) -> Gatekeeper:
 
 def readiness(settings: ProjectionSettings, engine: AsyncEngine, worker: Worker | None) -> Readiness:
     """Database and schema asked on every probe (cheap); the broker at most every few seconds."""
-    known, reader, kafka = known_revisions(), PostgresViewReader(engine), kafka_client_options(settings)
+    known, kafka = known_revisions(), kafka_client_options(settings)
+    reader = PostgresViewReader(engine, group=settings.consumer_group, topic=settings.events_topic)
 
     async def schema() -> None:
         await check_schema(engine, known)
@@ -150,7 +151,7 @@ def create_app(settings: ProjectionSettings, run_consumer: bool = True) -> FastA
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         announce(app.state.gatekeeper)
         engine = create_engine(settings.database_url)
-        app.state.view_reader = PostgresViewReader(engine)
+        app.state.view_reader = PostgresViewReader(engine, group=settings.consumer_group, topic=settings.events_topic)
         app.state.stream_heartbeat_s = settings.stream_heartbeat_s
         app.state.min_position_wait_s = settings.min_position_wait_s
         # One LISTEN connection per process, whichever process's worker committed the change.

@@ -10,6 +10,17 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from services.projection.adapters.documents import decode
 
 _VIEW = text("SELECT view FROM customer_views WHERE customer_id = :id")
+# One statement, so the view and its partition's mark come from one snapshot: a mark read after the view could
+# be a later batch's and vouch for events this view has not got. A view without a partition (written before
+# p0005, or by a rebuild) joins nothing and has only its own position to go by.
+_VIEW_APPLIED = text(
+    """
+    SELECT v.view, v.position >= :position OR coalesce(o.applied_position >= :position, false) AS applied
+    FROM customer_views v LEFT JOIN consumer_offsets o
+        ON o.consumer_group = :group AND o.topic = :topic AND o.partition = v.partition
+    WHERE v.customer_id = :id
+    """
+)
 _ACCOUNT = text("SELECT view FROM account_views WHERE account_id = :id")
 _ERASED = text("SELECT 1 FROM erased_views WHERE customer_id = :id")
 
@@ -43,8 +54,10 @@ def timeline_query(filters: TimelineFilter, after: bool) -> Any:
 
 
 class PostgresViewReader:
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
+    """`group` and `topic`: the consumer group and events topic whose partitions' applied positions count."""
+
+    def __init__(self, engine: AsyncEngine, *, group: str, topic: str) -> None:
+        self._engine, self._group, self._topic = engine, group, topic
 
     async def _one(self, query: Any, key: str) -> dict[str, Any] | None:
         async with self._engine.connect() as connection:
@@ -56,6 +69,15 @@ class PostgresViewReader:
             stored: bytes | None = (await connection.execute(_VIEW, {"id": customer_id})).scalar()
         view: dict[str, Any] | None = decode(stored) if stored is not None else None
         return view
+
+    async def get_view_applied(self, customer_id: str, position: int) -> tuple[dict[str, Any] | None, bool]:
+        """The view, and whether it has applied every event of the customer up to `position`: its own position
+        is there, or the projection has applied that far on the customer's partition, which holds their events
+        in position order."""
+        params = {"id": customer_id, "position": position, "group": self._group, "topic": self._topic}
+        async with self._engine.connect() as connection:
+            row = (await connection.execute(_VIEW_APPLIED, params)).one_or_none()
+        return (None, False) if row is None else (decode(row.view), bool(row.applied))
 
     async def get_account(self, account_id: str) -> dict[str, Any] | None:
         return await self._one(_ACCOUNT, account_id)

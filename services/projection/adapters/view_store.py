@@ -20,14 +20,15 @@ _LOAD_STATES = text(
 _UPSERT_VIEWS = text(
     # Typed arrays, not one jsonb blob: asyncpg sends the compressed documents as bytes, PostgreSQL parses nothing.
     """
-    INSERT INTO customer_views AS v (customer_id, version, position, updated_at, view, fold_state)
-    SELECT r.customer_id, r.version, r.position, CAST(r.updated_at AS timestamptz), r.view, r.fold_state
+    INSERT INTO customer_views AS v (customer_id, version, position, updated_at, view, fold_state, partition)
+    SELECT r.customer_id, r.version, r.position, CAST(r.updated_at AS timestamptz), r.view, r.fold_state, r.partition
     FROM unnest(CAST(:ids AS text[]), CAST(:versions AS bigint[]), CAST(:positions AS bigint[]),
-                CAST(:updated AS text[]), CAST(:views AS bytea[]), CAST(:states AS bytea[]))
-        AS r(customer_id, version, position, updated_at, view, fold_state)
+                CAST(:updated AS text[]), CAST(:views AS bytea[]), CAST(:states AS bytea[]),
+                CAST(:partitions AS integer[]))
+        AS r(customer_id, version, position, updated_at, view, fold_state, partition)
     ON CONFLICT (customer_id) DO UPDATE SET
         version = excluded.version, position = excluded.position, updated_at = excluded.updated_at,
-        view = excluded.view, fold_state = excluded.fold_state
+        view = excluded.view, fold_state = excluded.fold_state, partition = excluded.partition
     WHERE v.position < excluded.position
     """
 )
@@ -42,12 +43,17 @@ _INSERT_TIMELINE = text(
     """
 )
 _SAVE_OFFSETS = text(
-    # Plain overwrite, not GREATEST: after the broker lost its data the next offset legitimately goes down.
+    # The next offset is a plain overwrite, not GREATEST: after the broker lost its data it legitimately goes down.
+    # The applied position is GREATEST: it is an event-store position, not a place in the broker's log. What it
+    # says (every event of the partition's customers up to it is in the views) stays true when the broker loses
+    # its data, since PostgreSQL keeps the views; the re-delivery that follows brings old positions again, and
+    # moving the mark back to them would only make readers wait for events long applied.
     """
-    INSERT INTO consumer_offsets (consumer_group, topic, partition, next_offset)
-    SELECT :group, :topic, r.partition, r.next_offset
-    FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(partition integer, next_offset bigint)
-    ON CONFLICT (consumer_group, topic, partition) DO UPDATE SET next_offset = excluded.next_offset
+    INSERT INTO consumer_offsets AS o (consumer_group, topic, partition, next_offset, applied_position)
+    SELECT :group, :topic, r.partition, r.next_offset, r.applied_position
+    FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(partition integer, next_offset bigint, applied_position bigint)
+    ON CONFLICT (consumer_group, topic, partition) DO UPDATE SET next_offset = excluded.next_offset,
+        applied_position = GREATEST(o.applied_position, excluded.applied_position)
     """
 )
 _LOAD_OFFSETS = text(
@@ -95,19 +101,21 @@ class ViewRows:
     updated: list[str | None] = field(default_factory=list)
     views: list[bytes] = field(default_factory=list)
     states: list[bytes] = field(default_factory=list)
+    partitions: list[int | None] = field(default_factory=list)  # of cx.events.v1, where the view's events came from
 
     def add(self, customer_id: str, version: int, position: int, updated_at: str | None, view: bytes,
-            state: bytes) -> None:  # fmt: skip
+            state: bytes, partition: int | None) -> None:  # fmt: skip
         self.ids.append(customer_id)
         self.versions.append(version)
         self.positions.append(position)
         self.updated.append(updated_at)
         self.views.append(view)
         self.states.append(state)
+        self.partitions.append(partition)
 
     def params(self) -> dict[str, list[Any]]:
         return {"ids": self.ids, "versions": self.versions, "positions": self.positions, "updated": self.updated,
-                "views": self.views, "states": self.states}  # fmt: skip
+                "views": self.views, "states": self.states, "partitions": self.partitions}  # fmt: skip
 
 
 class BatchTransaction:
@@ -129,8 +137,12 @@ class BatchTransaction:
         if rows:
             await self._connection.execute(_INSERT_TIMELINE, {"rows": json_param(rows)})
 
-    async def save_offsets(self, group: str, topic: str, next_offsets: dict[int, int]) -> None:
-        rows = [{"partition": p, "next_offset": o} for p, o in next_offsets.items()]
+    async def save_offsets(self, group: str, topic: str, next_offsets: dict[int, int], applied: dict[int, int]) -> None:
+        """Each partition's next offset, and the highest position the batch read from it (`applied`; a partition
+        of only undecodable records has none)."""
+        rows = [
+            {"partition": p, "next_offset": o, "applied_position": applied.get(p, 0)} for p, o in next_offsets.items()
+        ]
         if rows:
             await self._connection.execute(_SAVE_OFFSETS, {"group": group, "topic": topic, "rows": json_param(rows)})
 

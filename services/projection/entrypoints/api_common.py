@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any, Protocol
 
-from fastapi import Path, Query, Request
+from fastapi import Path, Query, Request, Response
 
 from services.projection.adapters.view_reader import TimelineFilter
 
@@ -17,14 +17,23 @@ MAX_ID = 128  # customer and account ids: generous for any upstream scheme, smal
 CustomerId = Annotated[str, Path(min_length=1, max_length=MAX_ID)]
 AccountId = Annotated[str, Path(min_length=1, max_length=MAX_ID)]
 MinPosition = Annotated[
-    int | None, Query(ge=0, le=2**63 - 1, description="Wait up to ~2 s until this position is applied.")
-]
+    int | None,
+    Query(ge=0, le=2**63 - 1, description=(
+        "Wait up to ~2 s until this position is applied; the answer's Rapport-Min-Position header says whether it "
+        "was (`reached`) or the wait gave up (`timed-out`)."
+    )),
+]  # fmt: skip
+# Read-your-writes: on an answer with a document to a `min_position` read, whether the wait got there.
+MIN_POSITION_HEADER = "Rapport-Min-Position"
+REACHED, TIMED_OUT = "reached", "timed-out"
+Fetched = tuple[dict[str, Any] | None, bool]  # a document (None: not found) and whether it applied the position
 
 
 class ViewReader(Protocol):
     """What the API needs from storage; PostgresViewReader in production, a fake in unit tests."""
 
     async def get_view(self, customer_id: str) -> dict[str, Any] | None: ...
+    async def get_view_applied(self, customer_id: str, position: int) -> Fetched: ...
     async def get_account(self, account_id: str) -> dict[str, Any] | None: ...
     async def is_erased(self, customer_id: str) -> bool: ...
     async def timeline(
@@ -46,17 +55,20 @@ def now_of(request: Request) -> datetime:
 
 async def wait_for_position(
     request: Request,
-    fetch: Callable[[], Awaitable[dict[str, Any] | None]],
-    min_position: int | None,
+    response: Response,
+    fetch: Callable[[], Awaitable[Fetched]],
     gone: Callable[[], Awaitable[bool]] | None = None,
 ) -> dict[str, Any] | None:
-    """The document once it has applied `min_position`, or as it is after a short wait (never an error)."""
-    document = await fetch()
+    """The document once `fetch` says it has applied the position asked, or as it is after a short wait (never an
+    error); with a document, the response's Rapport-Min-Position header says which. Not found: waits unless gone."""
+    document, applied = await fetch()
     wait_s = getattr(request.app.state, "min_position_wait_s", DEFAULT_WAIT_S)
     deadline = time.monotonic() + wait_s
-    while min_position is not None and (document is None or document["position"] < min_position):
+    while not applied:
         if time.monotonic() >= deadline or (document is None and gone is not None and await gone()):
             break
         await asyncio.sleep(_POLL_S)
-        document = await fetch()
+        document, applied = await fetch()
+    if document is not None:
+        response.headers[MIN_POSITION_HEADER] = REACHED if applied else TIMED_OUT
     return document

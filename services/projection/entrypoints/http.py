@@ -1,6 +1,7 @@
 """The HTTP API of the read side: a customer's view, timeline and contact answer, health and readiness."""
 
 from datetime import datetime
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, FastAPI, HTTPException, Query, Request, Response
@@ -35,16 +36,13 @@ def _missing(customer_id: str) -> HTTPException:
     return HTTPException(404, detail=f"no view of customer {customer_id!r}")
 
 
-async def _view(request: Request, customer_id: str, min_position: int | None) -> dict[str, Any]:
+async def _view(request: Request, response: Response, customer_id: str, min_position: int | None) -> dict[str, Any]:
     reader = reader_of(request)
-
-    async def fetch() -> dict[str, Any] | None:
-        return await reader.get_view(customer_id)
-
-    async def erased() -> bool:
-        return await reader.is_erased(customer_id)
-
-    view = await wait_for_position(request, fetch, min_position, gone=erased)
+    if min_position is None:
+        view = await reader.get_view(customer_id)
+    else:
+        fetch = partial(reader.get_view_applied, customer_id, min_position)
+        view = await wait_for_position(request, response, fetch, gone=partial(reader.is_erased, customer_id))
     if view is None:
         raise _missing(customer_id)  # unknown or erased: an erased customer is not to be found
     return view
@@ -52,20 +50,25 @@ async def _view(request: Request, customer_id: str, min_position: int | None) ->
 
 @router.get("/v1/customers/{customer_id}", response_model=CustomerView)
 async def get_customer(
-    customer_id: CustomerId, request: Request, viewer: Viewer, min_position: MinPosition = None
+    customer_id: CustomerId, request: Request, response: Response, viewer: Viewer, min_position: MinPosition = None
 ) -> dict[str, Any]:
-    view = view_as_of(await _view(request, customer_id, min_position), now_of(request))
+    """The customer's view. With `min_position=N`, waits up to ~2 s until the view has applied every event of
+    this customer up to N (a batch's position from POST /v1/events will do for each of its customers), and says
+    in the `Rapport-Min-Position` header whether it got there (`reached`) or gave up (`timed-out`, the view as it
+    is). An unknown customer is waited for, then 404; an erased one is 404 at once."""
+    view = view_as_of(await _view(request, response, customer_id, min_position), now_of(request))
     return viewer.redact(view)
 
 
 @router.get("/v1/customers/{customer_id}/contact", response_model=ContactAnswer)
 async def get_contact(
-    customer_id: CustomerId, request: Request, viewer: Viewer,
+    customer_id: CustomerId, request: Request, response: Response, viewer: Viewer,
     purpose: Annotated[str, Query(min_length=1, max_length=32, pattern=r"^[a-z0-9_.-]+$")],
     channel: Channel | None = None, min_position: MinPosition = None,
 ) -> dict[str, Any]:  # fmt: skip
-    """May we contact this customer for `purpose` on `channel`, and how would they like it?"""
-    view = await _view(request, customer_id, min_position)
+    """May we contact this customer for `purpose` on `channel`, and how would they like it? `min_position` and
+    the `Rapport-Min-Position` header (`reached` or `timed-out`) as for GET /v1/customers/{id}."""
+    view = await _view(request, response, customer_id, min_position)
     answer = decide_contact(view, purpose, None if channel is None else channel.value, now_of(request))
     return viewer.redact(answer)
 
@@ -73,7 +76,7 @@ async def get_contact(
 # exclude_unset: a redacted entry leaves `note` and `handled_by` out rather than answering them as null.
 @router.get("/v1/customers/{customer_id}/timeline", response_model=TimelinePage, response_model_exclude_unset=True)
 async def get_timeline(
-    customer_id: CustomerId, request: Request, viewer: Viewer,
+    customer_id: CustomerId, request: Request, response: Response, viewer: Viewer,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=MAX_CURSOR)] = None,
     channel: Channel | None = None, kind: TouchpointKind | None = None, feeling: Feeling | None = None,
@@ -81,13 +84,15 @@ async def get_timeline(
     until: Annotated[datetime | None, Query(description="Exclusive.")] = None,
     min_position: MinPosition = None,
 ) -> dict[str, Any]:  # fmt: skip
+    """The customer's timeline entries, newest first, a page at a time. `min_position` and the
+    `Rapport-Min-Position` header (`reached` or `timed-out`) as for GET /v1/customers/{id}."""
     reader = reader_of(request)
     try:
         before = decode_cursor(cursor) if cursor else None
     except InvalidCursorError as error:
         raise HTTPException(400, detail=str(error)) from None
     if min_position is not None:
-        await _view(request, customer_id, min_position)
+        await _view(request, response, customer_id, min_position)
     filters = TimelineFilter(
         channel and channel.value, kind and kind.value, feeling and feeling.value, since, until
     )  # fmt: skip

@@ -81,13 +81,16 @@ class Decoded:
     # customer id -> (position, traceparent) of their latest event that carried one
     traces: dict[str, tuple[int, str]] = field(default_factory=dict)
     recorded: list[str] = field(default_factory=list)  # `recordedat` of each partition's first and last event
+    partitions: dict[str, int] = field(default_factory=dict)  # customer id -> the partition their events came on
+    highest: dict[int, int] = field(default_factory=dict)  # partition -> the highest position read from it
 
 
-def decode(records: Sequence[Record], decoded: Decoded) -> None:
-    """Add each record's event to its customer's list; count what could not be decoded."""
-    grouped, traces = decoded.grouped, decoded.traces
+def decode(records: Sequence[Record], decoded: Decoded, partition: int) -> None:
+    """Add each record of one partition to its customer's list; count what could not be decoded."""
+    grouped, traces, partitions = decoded.grouped, decoded.traces, decoded.partitions
     first: dict[str, Any] | None = None
     document: dict[str, Any] | None = None
+    highest = 0
     for record in records:
         try:
             document = orjson.loads(record.value or b"")
@@ -101,6 +104,9 @@ def decode(records: Sequence[Record], decoded: Decoded) -> None:
             continue
         first = first or document
         grouped.setdefault(event.customer_id, []).append(event)
+        partitions[event.customer_id] = partition
+        if event.position > highest:
+            highest = event.position
         for key, value in record.headers or ():
             if key == TRACEPARENT and (traceparent := valid_traceparent(value)) is not None:
                 held = traces.get(event.customer_id)
@@ -109,6 +115,8 @@ def decode(records: Sequence[Record], decoded: Decoded) -> None:
     for bound in (first, document):
         if bound is not None and isinstance(recorded := bound.get(canonical.RECORDED_AT), str):
             decoded.recorded.append(recorded)
+    if highest:
+        decoded.highest[partition] = highest
 
 
 def freshness(recorded: list[str], committed: float) -> tuple[float, ...]:
@@ -136,12 +144,14 @@ class ProjectBatch:
 
     async def __call__(self, batch: Mapping[int, Sequence[Record]]) -> BatchOutcome:
         decoded = Decoded()
-        for records in batch.values():
-            decode(records, decoded)
+        for partition, records in batch.items():
+            decode(records, decoded, partition)
         next_offsets = {partition: records[-1].offset + 1 for partition, records in batch.items() if records}
         async with self._store.transaction() as tx:
-            changes = await self._project(tx, decoded.grouped)
-            await tx.save_offsets(self._group, self._topic, next_offsets)
+            changes = await self._project(tx, decoded)
+            # A partition is in position order and this batch is all of it up to its next offset: once committed,
+            # every event of its customers up to the highest position read is in the views (read-your-writes).
+            await tx.save_offsets(self._group, self._topic, next_offsets, decoded.highest)
         committed = time.time()
         traces = {customer_id: traceparent for customer_id, (_, traceparent) in decoded.traces.items()}
         await self._publish(changes, traces)
@@ -153,8 +163,9 @@ class ProjectBatch:
             freshness=freshness(decoded.recorded, committed),
         )  # fmt: skip
 
-    async def _project(self, tx: BatchTransaction, grouped: dict[str, list[StoredEvent]]) -> _Changes:
+    async def _project(self, tx: BatchTransaction, decoded: Decoded) -> _Changes:
         changes = _Changes()
+        grouped = decoded.grouped
         if not grouped:
             return changes
         ids = list(grouped)
@@ -183,7 +194,7 @@ class ProjectBatch:
             # not a render (~18 us) that would also need the fold rules in every process that reads; and it is
             # exactly what was published. Compressed, it costs PostgreSQL far less than it did as jsonb.
             view_rows.add(customer_id, state.version, state.position, view["updated_at"], encode(view),
-                          encode(state.to_json()))  # fmt: skip
+                          encode(state.to_json()), decoded.partitions[customer_id])  # fmt: skip
             timeline_rows.extend(_timeline_row(customer_id, entry) for entry in result.timeline)
             # A member's view feeds their accounts' roll-ups; a membership change feeds the account it names.
             touched.update(account for account, decision in state.accounts.items() if decision.granted)

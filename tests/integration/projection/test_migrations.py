@@ -53,7 +53,11 @@ async def test_jsonb_views_are_converted_and_read_back(postgres_server_url: str)
     await engine.dispose()
     engine = create_engine(url)
     try:
-        assert await PostgresViewReader(engine).get_view("c-1") == view
+        reader = PostgresViewReader(engine, group="g", topic="t")
+        assert await reader.get_view("c-1") == view
+        # A row from before p0005 has no partition: only its own position tells what it has applied.
+        assert await reader.get_view_applied("c-1", 7) == (view, True)
+        assert await reader.get_view_applied("c-1", 8) == (view, False)
         async with PostgresViewStore(engine).transaction() as tx:
             assert (await tx.load_states(["c-1"]))["c-1"].sequence == 2
             assert await tx.lock_unpublished(10) == [view]  # still unpublished: republished at the next start

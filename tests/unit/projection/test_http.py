@@ -32,6 +32,10 @@ class FakeViewReader:
     async def get_view(self, customer_id: str) -> dict[str, Any] | None:
         return self.views.get(customer_id)
 
+    async def get_view_applied(self, customer_id: str, position: int) -> tuple[dict[str, Any] | None, bool]:
+        view = self.views.get(customer_id)
+        return view, view is not None and view["position"] >= position
+
     async def get_account(self, account_id: str) -> dict[str, Any] | None:
         return self.accounts.get(account_id)
 
@@ -66,7 +70,9 @@ def reader() -> FakeViewReader:
 
 @pytest.fixture
 async def client(reader: FakeViewReader) -> Any:
-    transport = httpx.ASGITransport(app=create_http_app(reader))
+    app = create_http_app(reader)
+    app.state.min_position_wait_s = 0.2  # a wait that gives up, without holding the suite for the default 2 s
+    transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://projection") as client:
         yield client
 
@@ -113,8 +119,19 @@ async def test_min_position_gives_up_with_the_current_view_rather_than_hang(
     client: httpx.AsyncClient, reader: FakeViewReader
 ) -> None:
     reader.fold("c-1", [event("c-1", 1)])
-    body = (await client.get("/v1/customers/c-1", params={"min_position": 99})).json()
-    assert body["position"] == 1
+    response = await client.get("/v1/customers/c-1", params={"min_position": 99})
+    assert response.json()["position"] == 1
+    assert response.headers["Rapport-Min-Position"] == "timed-out"
+
+
+async def test_min_position_says_when_it_was_reached(client: httpx.AsyncClient, reader: FakeViewReader) -> None:
+    reader.fold("c-1", [event("c-1", 1), event("c-1", 2)])
+    reader.accounts["a-1"] = {"account_id": "a-1", "version": 1, "position": 2, "members": [], "health": {}}
+    for path in ("/v1/customers/c-1", "/v1/customers/c-1/timeline", "/v1/accounts/a-1"):
+        assert (await client.get(path, params={"min_position": 2})).headers["Rapport-Min-Position"] == "reached"
+        assert "Rapport-Min-Position" not in (await client.get(path)).headers
+    contact = await client.get("/v1/customers/c-1/contact", params={"purpose": "service", "min_position": 3})
+    assert contact.headers["Rapport-Min-Position"] == "timed-out"
 
 
 async def test_health_and_readiness(client: httpx.AsyncClient) -> None:

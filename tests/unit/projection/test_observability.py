@@ -43,22 +43,32 @@ def test_each_customer_keeps_the_traceparent_of_their_latest_event_that_had_one(
     decode(records(
         (record("c-1", 1), TRACE), (record("c-1", 3), None), (record("c-1", 2), LATER),
         (record("c-2", 4), "not-a-traceparent"), (record("c-3", 5), None),
-    ), decoded)  # fmt: skip
+    ), decoded, 0)  # fmt: skip
     assert decoded.traces == {"c-1": (2, LATER)}
     assert sum(len(events) for events in decoded.grouped.values()) == 5
 
 
 def test_an_undecodable_record_is_counted_and_skipped() -> None:
     decoded = Decoded()
-    decode([FakeRecord(0, b"{"), FakeRecord(1, orjson.dumps(record("c-1", 1)))], decoded)
+    decode([FakeRecord(0, b"{"), FakeRecord(1, orjson.dumps(record("c-1", 1)))], decoded, 0)
     assert decoded.undecodable == 1 and list(decoded.grouped) == ["c-1"]
+
+
+def test_each_partition_keeps_its_highest_position_and_each_customer_their_partition() -> None:
+    decoded = Decoded()
+    # A re-delivery after a relay restart brings lower positions again behind higher ones.
+    decode(records((record("c-1", 4), None), (record("c-2", 9), None), (record("c-1", 4), None)), decoded, 2)
+    decode(records((record("c-3", 7), None)), decoded, 0)
+    decode([FakeRecord(0, b"{")], decoded, 1)
+    assert decoded.highest == {2: 9, 0: 7}  # none for a partition of only undecodable records
+    assert decoded.partitions == {"c-1": 2, "c-2": 2, "c-3": 0}
 
 
 def test_freshness_is_measured_for_the_oldest_and_newest_event() -> None:
     first, last = record("c-1", 1), record("c-2", 2)
     last["recordedat"] = (BASE + timedelta(seconds=3)).isoformat()
     decoded = Decoded()
-    decode(records((first, None), (record("c-1", 5), None), (last, None)), decoded)
+    decode(records((first, None), (record("c-1", 5), None), (last, None)), decoded, 0)
     committed = (BASE + timedelta(seconds=5)).timestamp()
     assert freshness(decoded.recorded, committed) == (5.0, 2.0)
     assert freshness([], committed) == ()
