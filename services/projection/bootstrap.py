@@ -18,6 +18,7 @@ from services.projection.adapters.kafka_security import kafka_client_options
 from services.projection.adapters.metrics import ProjectionMetrics
 from services.projection.adapters.migrate import check_schema, known_revisions
 from services.projection.adapters.rebuild_store import PostgresRebuildStore
+from services.projection.adapters.state_cache import StateCache
 from services.projection.adapters.view_listener import Demand, PostgresChangeListener
 from services.projection.adapters.view_publisher import KafkaViewPublisher, create_producer
 from services.projection.adapters.view_reader import PostgresViewReader
@@ -91,6 +92,7 @@ async def run_worker(
         project = ProjectBatch(
             store, publisher, fold_rules(settings), settings.consumer_group, settings.events_topic,
             account_publisher=accounts, account_rules=AccountRules(settings.decision_maker_weight),
+            state_cache=StateCache(settings.state_cache_size) if settings.state_cache_size else None,
         )  # fmt: skip
         await ProjectionConsumer(
             consumer, store, project, topic=settings.events_topic, group=settings.consumer_group,

@@ -11,12 +11,21 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from services.projection.adapters import accounts_and_erasure as sql
 from services.projection.adapters.database import json_param
 from services.projection.adapters.documents import decode
+from services.projection.adapters.state_cache import StateCache
 from services.projection.domain import CustomerState, MemberRecord
 
 _LOAD_STATES = text(
     # ORDER BY: rows are locked in one global order, so two workers overlapping in a rebalance cannot deadlock.
     "SELECT customer_id, fold_state FROM customer_views WHERE customer_id = ANY(:ids) ORDER BY customer_id FOR UPDATE"
 )
+# With a state cache: lock the same rows in the same order but read only what tells a cached state is current.
+# The last row names the table even when no customer has a row yet, for the states stored by this batch.
+_LOCK_POSITIONS = text(
+    "WITH locked AS (SELECT customer_id, position, tableoid::bigint AS table_id FROM customer_views "
+    "WHERE customer_id = ANY(:ids) ORDER BY customer_id FOR UPDATE) "
+    "SELECT * FROM locked UNION ALL SELECT NULL, NULL, 'customer_views'::regclass::oid::bigint"
+)
+_READ_STATES = text("SELECT customer_id, fold_state FROM customer_views WHERE customer_id = ANY(:ids)")
 _UPSERT_VIEWS = text(
     # Typed arrays, not one jsonb blob: asyncpg sends the compressed documents as bytes, PostgreSQL parses nothing.
     """
@@ -127,6 +136,27 @@ class BatchTransaction:
     async def load_states(self, customer_ids: list[str]) -> dict[str, CustomerState]:
         rows = await self._connection.execute(_LOAD_STATES, {"ids": customer_ids})
         return {row.customer_id: CustomerState.from_json(decode(row.fold_state)) for row in rows}
+
+    async def load_states_through(
+        self, customer_ids: list[str], cache: StateCache
+    ) -> tuple[dict[str, CustomerState], int]:
+        """The stored states, from `cache` where it holds the current one; and the table's id, for `cache.put`."""
+        states: dict[str, CustomerState] = {}
+        missing: list[str] = []
+        table = 0
+        for row in await self._connection.execute(_LOCK_POSITIONS, {"ids": customer_ids}):
+            table = row.table_id if row.customer_id is None else table
+            if row.customer_id is None:
+                continue
+            cached = cache.get(row.customer_id, row.position, row.table_id)
+            if cached is None:
+                missing.append(row.customer_id)
+            else:
+                states[row.customer_id] = cached
+        if missing:
+            for row in await self._connection.execute(_READ_STATES, {"ids": missing}):
+                states[row.customer_id] = CustomerState.from_json(decode(row.fold_state))
+        return states, table
 
     async def save_views(self, rows: ViewRows) -> None:
         if rows.ids:

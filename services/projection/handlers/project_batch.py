@@ -11,6 +11,7 @@ import structlog
 
 from contracts import canonical
 from services.projection.adapters.documents import encode
+from services.projection.adapters.state_cache import StateCache
 from services.projection.adapters.view_publisher import KafkaViewPublisher
 from services.projection.adapters.view_store import BatchTransaction, PostgresViewStore, ViewRows
 from services.projection.domain import (
@@ -70,6 +71,8 @@ class _Changes:
     account_revisions: dict[str, int] = field(default_factory=dict)  # of the accounts whose view changed
     applied: int = 0
     duplicates: int = 0
+    states: list[CustomerState] = field(default_factory=list)  # the folded states this batch stores
+    table: int = 0  # customer_views' table id, which a cached state must come from
 
 
 @dataclass(slots=True)
@@ -136,8 +139,10 @@ class ProjectBatch:
     def __init__(
         self, store: PostgresViewStore, publisher: KafkaViewPublisher, rules: FoldRules, group: str, topic: str,
         account_publisher: KafkaViewPublisher | None = None, account_rules: AccountRules | None = None,
+        state_cache: StateCache | None = None,
     ) -> None:  # fmt: skip
         self._store, self._publisher, self._rules = store, publisher, rules
+        self._cache = state_cache
         self._group, self._topic = group, topic
         self._account_publisher = account_publisher
         self._account_rules = account_rules or AccountRules()
@@ -147,11 +152,12 @@ class ProjectBatch:
         for partition, records in batch.items():
             decode(records, decoded, partition)
         next_offsets = {partition: records[-1].offset + 1 for partition, records in batch.items() if records}
-        async with self._store.transaction() as tx:
-            changes = await self._project(tx, decoded)
-            # A partition is in position order and this batch is all of it up to its next offset: once committed,
-            # every event of its customers up to the highest position read is in the views (read-your-writes).
-            await tx.save_offsets(self._group, self._topic, next_offsets, decoded.highest)
+        try:
+            changes = await self._commit(decoded, next_offsets)
+        except BaseException:
+            if self._cache is not None:
+                self._cache.clear()  # its states may have been folded into by the batch that failed
+            raise
         committed = time.time()
         traces = {customer_id: traceparent for customer_id, (_, traceparent) in decoded.traces.items()}
         await self._publish(changes, traces)
@@ -163,6 +169,17 @@ class ProjectBatch:
             freshness=freshness(decoded.recorded, committed),
         )  # fmt: skip
 
+    async def _commit(self, decoded: Decoded, next_offsets: dict[int, int]) -> _Changes:
+        async with self._store.transaction() as tx:
+            changes = await self._project(tx, decoded)
+            # A partition is in position order and this batch is all of it up to its next offset: once committed,
+            # every event of its customers up to the highest position read is in the views (read-your-writes).
+            await tx.save_offsets(self._group, self._topic, next_offsets, decoded.highest)
+        if self._cache is not None:
+            self._cache.put(changes.states, changes.table)
+            self._cache.forget(list(changes.erased))
+        return changes
+
     async def _project(self, tx: BatchTransaction, decoded: Decoded) -> _Changes:
         changes = _Changes()
         grouped = decoded.grouped
@@ -170,7 +187,10 @@ class ProjectBatch:
             return changes
         ids = list(grouped)
         erased = await tx.erased_among(ids)
-        states = await tx.load_states(ids)
+        if self._cache is None:
+            states = await tx.load_states(ids)
+        else:
+            states, changes.table = await tx.load_states_through(ids, self._cache)
         view_rows = ViewRows()
         timeline_rows: list[dict[str, Any]] = []
         memberships: list[dict[str, Any]] = []
@@ -188,6 +208,7 @@ class ProjectBatch:
             if not result.applied:
                 continue  # all re-deliveries: nothing to write, nothing to publish
             changes.applied += result.applied
+            changes.states.append(state)
             view = render_view(state, self._rules)
             changes.views.append(view)
             # The view is stored as well as the state, not rendered again on read: a read then costs a decode,
