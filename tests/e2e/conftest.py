@@ -1,6 +1,7 @@
 """Starts Rapport the way a user does (`rapport dev`) and gives tests independent clients to talk to it."""
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -50,20 +51,31 @@ class RunningSystem:
             self.process.wait(timeout=60)
 
 
-def start_dev(data_dir: Path, kafka_port: int | None = None) -> RunningSystem:
+def start_dev(data_dir: Path, kafka_port: int | None = None, *, demo: bool = False,
+              own_key: bool = False) -> RunningSystem:
+    """`rapport dev` on `data_dir`, given a fresh --api-key unless `own_key` (then the key is the one it prints);
+    with `demo`, returned once the demo is seeded."""
     ports = [free_port(), free_port(), kafka_port or free_port()]
-    api_key = new_key()
+    api_key = "" if own_key else new_key()
     log = data_dir.parent / f"{data_dir.name}-dev-{uuid.uuid4().hex[:6]}.log"
     args = [sys.executable, "-m", "services.cli.main", "dev", "--data-dir", str(data_dir),
             "--experience-port", str(ports[0]), "--projection-port", str(ports[1]), "--kafka-port", str(ports[2]),
-            "--api-key", api_key]
+            *(["--api-key", api_key] if api_key else []), *(["--demo"] if demo else [])]
     process = subprocess.Popen(args, stdout=open(log, "wb"), stderr=subprocess.STDOUT, env=os.environ.copy())
-    system = RunningSystem(f"http://127.0.0.1:{ports[0]}", f"http://127.0.0.1:{ports[1]}",
-                           f"127.0.0.1:{ports[2]}", data_dir, process, log, api_key)
-    wait_for(lambda: "Ctrl-C stops everything" in log.read_text() or process.poll() is not None, 120,
-             "rapport dev to start")
-    assert process.poll() is None, log.read_text()
-    return system
+    ready = re.compile(r"^demo .*already there" if demo else "Ctrl-C stops everything", re.MULTILINE)
+    try:
+        wait_for(lambda: ready.search(log.read_text()) or process.poll() is not None, 120, "rapport dev to start")
+        assert process.poll() is None, log.read_text()
+    except BaseException:
+        process.terminate()  # stops what did start, as Ctrl-C would
+        process.wait(timeout=60)
+        raise
+    if own_key:
+        printed = re.search(r"^api key\s+(\S+)", log.read_text(), re.MULTILINE)
+        assert printed, log.read_text()
+        api_key = printed.group(1)
+    return RunningSystem(f"http://127.0.0.1:{ports[0]}", f"http://127.0.0.1:{ports[1]}",
+                         f"127.0.0.1:{ports[2]}", data_dir, process, log, api_key)
 
 
 def wait_for(check: Callable[[], Any], timeout: float, what: str) -> Any:
