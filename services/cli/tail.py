@@ -71,5 +71,7 @@ async def _print_records(consumer: AIOKafkaConsumer, count: int | None, idle_exi
                 key = record.key.decode("utf-8", "replace") if record.key else "-"
                 headers = {k: v.decode("utf-8", "replace") for k, v in record.headers or []}
                 extra = f" headers={headers}" if headers else ""
-                console.print(f"[{record.partition}@{record.offset}] {key}: {summarise(record.value)}{extra}")
+                # markup off: a value's own brackets ("[/b]" in a note) are data, not rich styles to apply or fail on
+                line = f"[{record.partition}@{record.offset}] {key}: {summarise(record.value)}{extra}"
+                console.print(line, markup=False)
                 seen += 1
