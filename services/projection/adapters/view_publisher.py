@@ -31,16 +31,21 @@ class KafkaViewPublisher:
         self._topic = topic
         self._key_field = key_field
 
-    async def publish(self, views: list[dict[str, Any]], traceparents: Mapping[str, str] | None = None) -> None:
+    async def publish(
+        self, views: list[dict[str, Any]], traceparents: Mapping[str, str] | None = None,
+        serialised: list[bytes] | None = None,
+    ) -> None:  # fmt: skip
         """Send every view and return once the broker acknowledged all of them. A view whose key has a
-        traceparent (the latest one its events carried) goes out with it as a header, continuing the trace."""
+        traceparent (the latest one its events carried) goes out with it as a header, continuing the trace.
+        `serialised`, when given, holds each view's JSON already (the batch made it for storage)."""
         key, send, topic, traces = self._key_field, self._producer.send, self._topic, traceparents or {}
+        values = serialised if serialised is not None else [orjson.dumps(view) for view in views]
         deliveries = []
-        for view in views:
+        for view, value in zip(views, values, strict=True):
             view_key = view[key]
             traceparent = traces.get(view_key)
             headers = None if traceparent is None else [(TRACEPARENT, traceparent.encode())]
-            deliveries.append(await send(topic, value=orjson.dumps(view), key=view_key.encode(), headers=headers))
+            deliveries.append(await send(topic, value=value, key=view_key.encode(), headers=headers))
         await asyncio.gather(*deliveries)
 
     async def publish_tombstones(self, keys: list[str]) -> None:

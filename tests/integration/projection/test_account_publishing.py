@@ -39,10 +39,13 @@ class SlowAccountPublisher(KafkaViewPublisher):
         super().__init__(*args, **kwargs)
         self.reached, self.release = asyncio.Event(), asyncio.Event()
 
-    async def publish(self, views: list[dict[str, Any]], traceparents: Mapping[str, str] | None = None) -> None:
+    async def publish(
+        self, views: list[dict[str, Any]], traceparents: Mapping[str, str] | None = None,
+        serialised: list[bytes] | None = None,
+    ) -> None:  # fmt: skip
         self.reached.set()
         await self.release.wait()
-        await super().publish(views, traceparents)
+        await super().publish(views, traceparents, serialised)
 
 
 def batch(partition: int, *values: dict[str, Any]) -> dict[int, list[FakeRecord]]:
