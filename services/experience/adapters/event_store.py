@@ -20,7 +20,14 @@ from services.experience.adapters.ports import (
     StoredEvent,
 )
 from services.experience.domain.admission import Known, LinkChange, plan_append
-from services.experience.domain.append import AppendResult, Erasure, NewEvent, Numbered, batch_position
+from services.experience.domain.append import (
+    AppendResult,
+    Erasure,
+    NewEvent,
+    Numbered,
+    batch_position,
+    customer_positions,
+)
 from services.experience.domain.identities import IdentityKey
 
 
@@ -84,6 +91,7 @@ class PostgresEventStore(EventStore):
             position=batch_position([*new_positions, *plan.duplicates], known.stored_ids, new_positions),
             refusals=plan.refusals,
             erasures=erasures,
+            customers=customer_positions(plan.new, new_positions, events, plan.duplicates, known.stored_ids),
         )
 
     async def _known(self, conn: AsyncConnection, events: Sequence[NewEvent]) -> Known:

@@ -66,6 +66,25 @@ class AppendResult:
     position: int
     refusals: list[Refusal] = field(default_factory=list)
     erasures: list[Erasure] = field(default_factory=list)
+    # Each customer's highest position in the batch: what `?min_position=` should wait for when reading that
+    # customer's view (the batch's highest position may belong to another customer, on another partition).
+    customers: dict[str, int] = field(default_factory=dict)
+
+
+def customer_positions(
+    new: Iterable[Numbered], new_positions: Mapping[str, int], events: Iterable[NewEvent],
+    duplicates: Iterable[str], stored_ids: Mapping[str, int],
+) -> dict[str, int]:  # fmt: skip
+    """The highest position per customer among the batch's new events and the duplicates naming their customer
+    (a duplicate named by identity alone is left out: its customer is not looked up again)."""
+    highest: dict[str, int] = {}
+    again = set(duplicates)
+    pairs = [(n.customer_id, new_positions.get(n.event.event_id, 0)) for n in new]
+    pairs += [(e.customer_id, stored_ids.get(e.event_id, 0)) for e in events if e.event_id in again and e.customer_id]
+    for customer_id, position in pairs:
+        if customer_id is not None and position > highest.get(customer_id, 0):
+            highest[customer_id] = position
+    return highest
 
 
 def batch_position(event_ids: Iterable[str], stored_ids: Mapping[str, int], new_positions: Mapping[str, int]) -> int:

@@ -97,7 +97,10 @@ def erasure_document(customer_id: str, reason: str, now: datetime) -> dict[str, 
 
 def accepted_body(result: AppendResult, events: list[CustomerEvent]) -> dict[str, Any]:
     """The 202 body; a batch holding erasures also confirms what each erasure did."""
-    body: dict[str, Any] = {"accepted": result.accepted, "duplicates": result.duplicates, "position": result.position}
+    body: dict[str, Any] = {
+        "accepted": result.accepted, "duplicates": result.duplicates, "position": result.position,
+        "positions": result.customers,  # per customer: the `min_position` to read that customer's view with
+    }  # fmt: skip
     if any(e.type == CUSTOMER_ERASED for e in events):
         body["erasures"] = [
             ErasureConfirmation(

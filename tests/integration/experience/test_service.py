@@ -28,7 +28,9 @@ async def test_events_posted_or_sent_to_intake_reach_the_canonical_topic(
     records = await read_topic(settings.kafka_bootstrap, settings.events_topic, count=3, timeout_s=30)
 
     assert answer.status_code == 202
-    assert answer.json() == {"accepted": [e["id"] for e in posted], "duplicates": [], "position": 2}
+    assert answer.json() == {
+        "accepted": [e["id"] for e in posted], "duplicates": [], "position": 2, "positions": {customer: 2}
+    }
     documents = [orjson.loads(r.value) for r in records]
     assert [d["id"] for d in documents] == [posted[0]["id"], posted[1]["id"], queued["id"]]
     assert [d[canonical.SEQUENCE] for d in documents] == [1, 2, 3]
@@ -43,7 +45,10 @@ async def test_a_resent_event_is_a_duplicate_at_its_first_position(client: httpx
     again = await client.post("/v1/events", content=orjson.dumps([first, second]), headers=BATCH)
 
     assert again.status_code == 202
-    assert again.json() == {"accepted": [], "duplicates": [first["id"], second["id"]], "position": 2}
+    assert again.json() == {
+        "accepted": [], "duplicates": [first["id"], second["id"]], "position": 2,
+        "positions": {first["data"]["customer_id"]: 1, second["data"]["customer_id"]: 2},
+    }  # fmt: skip
 
 
 async def test_a_batch_with_one_bad_event_stores_nothing(client: httpx.AsyncClient) -> None:

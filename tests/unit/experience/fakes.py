@@ -20,7 +20,7 @@ from services.experience.adapters.ports import (
     StoredEvent,
 )
 from services.experience.domain.admission import Known, plan_append
-from services.experience.domain.append import AppendResult, Erasure, NewEvent, batch_position
+from services.experience.domain.append import AppendResult, Erasure, NewEvent, batch_position, customer_positions
 from services.experience.domain.identities import IdentityHasher, IdentityKey
 
 _REDACTION = importlib.import_module(
@@ -75,7 +75,8 @@ class FakeEventStore(EventStore):
                 self.links[identity] = change.customer_id
         erasures = [self._erase(customer, event_id) for customer, event_id in plan.erasures.items()]
         position = batch_position([*new_positions, *plan.duplicates], stored, new_positions)
-        return AppendResult(list(new_positions), plan.duplicates, position, plan.refusals, erasures)
+        customers = customer_positions(plan.new, new_positions, events, plan.duplicates, stored)
+        return AppendResult(list(new_positions), plan.duplicates, position, plan.refusals, erasures, customers)
 
     def _erase(self, customer: str, event_id: str) -> Erasure:
         redacted_events = 0

@@ -34,7 +34,8 @@ async def test_one_event_is_accepted_with_its_position(client: httpx.AsyncClient
     response = await client.post("/v1/events", content=orjson.dumps(event), headers=SINGLE)
 
     assert response.status_code == 202
-    assert response.json() == {"accepted": [event["id"]], "duplicates": [], "position": 1}
+    customer = event["data"]["customer_id"]
+    assert response.json() == {"accepted": [event["id"]], "duplicates": [], "position": 1, "positions": {customer: 1}}
 
 
 async def test_plain_json_and_a_resent_event_is_a_duplicate(client: httpx.AsyncClient) -> None:
@@ -44,7 +45,8 @@ async def test_plain_json_and_a_resent_event_is_a_duplicate(client: httpx.AsyncC
     response = await client.post("/v1/events", json=event)
 
     assert response.status_code == 202
-    assert response.json() == {"accepted": [], "duplicates": [event["id"]], "position": 1}
+    customer = event["data"]["customer_id"]
+    assert response.json() == {"accepted": [], "duplicates": [event["id"]], "position": 1, "positions": {customer: 1}}
 
 
 async def test_a_batch_is_accepted_whole(client: httpx.AsyncClient) -> None:
@@ -121,3 +123,13 @@ async def test_store_outage_is_503_and_readiness_fails(client: httpx.AsyncClient
     assert response.status_code == 503
     assert (await client.get("/readyz")).status_code == 503
     assert (await client.get("/healthz")).status_code == 200
+
+
+async def test_a_batch_answers_each_customers_own_position_to_read_their_view_with(client: httpx.AsyncClient) -> None:
+    ana, zoe = touchpoint(), touchpoint()
+    events = [ana, zoe, touchpoint(ana["data"]["customer_id"])]
+
+    response = await client.post("/v1/events", content=orjson.dumps(events), headers=BATCH)
+
+    assert response.json()["position"] == 3
+    assert response.json()["positions"] == {ana["data"]["customer_id"]: 3, zoe["data"]["customer_id"]: 2}

@@ -42,6 +42,7 @@ async def test_all_seven_types_are_accepted_and_the_erasure_confirmed(client: ht
         "accepted": [e["id"] for e in events],
         "duplicates": [],
         "position": 7,
+        "positions": {customer: 7},
         "erasures": [{"customer_id": customer, "redacted_events": 2, "identities_removed": 0}],
     }
 
@@ -96,6 +97,7 @@ async def test_delete_erases_confirms_and_later_events_are_refused(
         "accepted": [erasure_event_id(customer)],
         "duplicates": [],
         "position": 3,
+        "positions": {customer: 3},
         "erasures": [{"customer_id": customer, "redacted_events": 2, "identities_removed": 1}],
     }
     assert again.status_code == 202 and again.json()["duplicates"] == [erasure_event_id(customer)]
