@@ -97,8 +97,8 @@ async def get_timeline(
         channel and channel.value, kind and kind.value, feeling and feeling.value, since, until
     )  # fmt: skip
     items = await reader.timeline(customer_id, before, limit + 1, filters)  # one more: is there a next page?
-    if not items and before is None and await reader.get_view(customer_id) is None:
-        raise _missing(customer_id)
+    if not items and await reader.get_view(customer_id) is None:
+        raise _missing(customer_id)  # unknown or erased, with or without a cursor: not an empty last page
     page, more = items[:limit], len(items) > limit
     next_cursor = encode_cursor(page[-1]["time"], page[-1]["position"]) if more else None
     return viewer.redact({"items": page, "next_cursor": next_cursor})

@@ -9,6 +9,7 @@ import pytest
 
 from services.projection.adapters.view_reader import TimelineFilter
 from services.projection.domain import CustomerState, FoldRules, fold, render_view
+from services.projection.entrypoints.cursor import encode_cursor
 from services.projection.entrypoints.http import create_http_app
 from services.projection.entrypoints.live import ViewHub
 from tests.unit.projection.factories import event
@@ -78,7 +79,9 @@ async def client(reader: FakeViewReader) -> Any:
 
 
 async def test_an_unknown_customer_is_404_with_a_detail(client: httpx.AsyncClient) -> None:
-    for path in ("/v1/customers/nobody", "/v1/customers/nobody/timeline"):
+    cursor = encode_cursor("2026-01-01T00:00:00+00:00", 7)  # a page of a customer since erased, say
+    paths = ("/v1/customers/nobody", "/v1/customers/nobody/timeline", f"/v1/customers/nobody/timeline?cursor={cursor}")
+    for path in paths:
         response = await client.get(path)
         assert response.status_code == 404
         assert "nobody" in response.json()["detail"]
