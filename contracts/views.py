@@ -17,7 +17,7 @@ class ViewModel(BaseModel):
 
 class PreferenceEntry(ViewModel):
     """The preference in force: stated beats observed, the latest of each wins. Readers drop it once
-    `expires_at` has passed and use `fallback` (the observed candidate behind a stated one) instead."""
+    `expires_at` has passed and use the first entry of its `fallback` chain that has not lapsed instead."""
 
     value: Any
     source: PreferenceSource
@@ -25,7 +25,11 @@ class PreferenceEntry(ViewModel):
     event_id: str = Field(description="The event it came from.")
     expires_at: datetime | None = Field(default=None, description="After this the preference lapses.")
     fallback: "PreferenceEntry | None" = Field(
-        default=None, description="The observed candidate behind a stated one: in force once the stated one lapses."
+        default=None,
+        description=(
+            "The candidate behind this one, with its own fallback: the chain holds the older stated candidates"
+            " first, then the observed ones, each in force once those before it lapse."
+        ),
     )
 
 
