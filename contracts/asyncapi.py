@@ -1,0 +1,321 @@
+"""Rapport's Kafka interface as an AsyncAPI 3.0.0 document, built from the topics, the catalogue and the schemas.
+
+The document lies beside `schemas/` (contracts/asyncapi.json) and points at each committed schema by a relative
+`$ref`, so it resolves offline wherever the two travel together, as they do in the package. The one payload no
+committed file describes, an identity event as `cx.events.v1` carries it, is derived here from the committed one.
+"""
+
+from copy import deepcopy
+from inspect import cleandoc
+from typing import Any
+
+from contracts import canonical, topics
+from contracts.catalog import EVENT_TYPES, IDENTITY_LINKED, IDENTITY_UNLINKED
+
+Json = dict[str, Any]
+
+CUSTOMER_VIEW = "customer-view.v1"
+ACCOUNT_VIEW = "account-view.v1"
+STORED = ".stored"  # suffix of a derived schema: an event as the event store keeps and relays it
+STORED_IDENTITY_TYPES = (IDENTITY_LINKED, IDENTITY_UNLINKED)
+KAFKA_BINDING = "0.5.0"
+
+ACTORS = {
+    "upstream": "Systems that record touchpoints: tills, CRM, web shop, contact centre, survey tools.",
+    "experience": "services/experience, the write side: validates, resolves identities, stores, relays.",
+    "projection": "services/projection, the read side: folds each customer's events into views.",
+    "subscribers": "Any other team or app that follows the events or the views.",
+    "operators": "People running Rapport: `rapport tail`, `rapport status`, `rapport dlq replay`.",
+}
+INTAKE = """Anyone may produce here; nothing on it is trusted. Each value is one CloudEvent in structured JSON
+mode, of any type in the catalogue; a touchpoint may name its customer by a linked identity instead of
+`customer_id`. The experience service stores each valid event once (its `id` is the idempotency key) and relays it
+on `cx.events.v1`; every other record goes to `cx.intake.dlq.v1` with the reason: not UTF-8 or JSON, an unknown
+type, invalid fields, an unknown identity, an erased customer, or an erasure while the service takes erasures only
+over HTTP."""
+DEAD_LETTERS = """Every intake record the experience service could not store: key and value exactly as they arrived
+(any bytes), the original headers, and the `rapport-dlq-*` headers saying why and where it came from."""
+CUSTOMER_VIEWS = """Compacted. Key: the customer id. Value: the whole customer view as JSON, with its `version`
+(events applied) and `position` (the last applied event's). Erasure leaves a tombstone (a null value): drop
+whatever you hold on that customer."""
+ACCOUNT_VIEWS = """Compacted. Key: the account id. Value: the whole account view as JSON: its members (each with
+role, score and preferences) and health. A member's erasure sends the account again without them; an account
+itself is never tombstoned."""
+
+# id, actor, action, channel, summary
+OPERATIONS = (
+    ("upstreamSendIntake", "upstream", "send", "intake", "Send events; the HTTP API takes the same."),
+    ("experienceReceiveIntake", "experience", "receive", "intake",
+     "Store the valid events of a batch, dead-letter the rest, then commit the batch's offsets."),
+    ("experienceSendDeadLetters", "experience", "send", "intakeDeadLetters", "Dead-letter each record it refused."),
+    ("experienceSendEvents", "experience", "send", "events", "Relay stored events in position order, at least once."),
+    ("operatorsReceiveDeadLetters", "operators", "receive", "intakeDeadLetters",
+     "See why records were refused; `rapport dlq replay` sends them back to intake once the cause is fixed."),
+    ("projectionReceiveEvents", "projection", "receive", "events",
+     "Fold each customer's events into views, skipping any at or below a view's position."),
+    ("subscribersReceiveEvents", "subscribers", "receive", "events",
+     "Follow the events: in order per customer, at least once."),
+    ("projectionSendCustomerViews", "projection", "send", "customerViews", "Send each changed customer view."),
+    ("projectionSendAccountViews", "projection", "send", "accountViews", "Send each changed account view."),
+    ("subscribersReceiveCustomerViews", "subscribers", "receive", "customerViews", "Keep customer views current."),
+    ("subscribersReceiveAccountViews", "subscribers", "receive", "accountViews", "Keep account views current."),
+)  # fmt: skip
+
+
+def schema_ref(name: str) -> str:
+    """Where a committed schema lies, relative to the AsyncAPI document."""
+    return f"schemas/{name}.json"
+
+
+def message_id(event_type: str) -> str:
+    """An event type's message id in a channel: its model's name (AsyncAPI ids allow no dots)."""
+    return EVENT_TYPES[event_type].__name__.removesuffix("Event")
+
+
+def build(documents: dict[str, Json]) -> Json:
+    """The AsyncAPI document; `documents` are the committed schemas by name, as export.schemas() makes them."""
+    channels = _channels()
+    return {
+        "asyncapi": "3.0.0",
+        "info": {
+            "title": "Rapport",
+            "version": "1",
+            "description": "Rapport's Kafka interface, version 1: each topic and event type carries its major version.",
+            "tags": [{"name": name, "description": text} for name, text in ACTORS.items()],
+        },
+        "defaultContentType": "application/json",
+        "channels": channels,
+        "operations": {op: _operation(channels, *rest) for op, *rest in OPERATIONS},
+        "components": {"schemas": _schemas(documents)},
+    }
+
+
+def _ref(pointer: str) -> Json:
+    return {"$ref": pointer}
+
+
+def _schema(name: str) -> Json:
+    return _ref(f"#/components/schemas/{name}")
+
+
+def _channels() -> Json:
+    customer_key, account_key = _key(_schema("customer-id")), _key(_schema("account-id"))
+    intake = {
+        message_id(t): _event(t, _schema(t), _schema("intake-headers"), _key(_schema("intake-key")))
+        for t in EVENT_TYPES
+    }
+    relayed = {message_id(t): _event(t, _canonical(t), _relay_headers(t), customer_key) for t in EVENT_TYPES}
+    dead_letter = {
+        "name": "dead-letter",
+        "contentType": "application/octet-stream",
+        "headers": _schema("dead-letter-headers"),
+        "payload": {"description": "The refused record's value, byte for byte; null when it had none."},
+        "bindings": _key({"description": "The refused record's key, byte for byte; absent when it had none."}),
+    }
+    customer_view = {
+        "name": CUSTOMER_VIEW,
+        "headers": _schema("view-headers"),
+        "payload": _schema(CUSTOMER_VIEW),
+        "bindings": customer_key,
+    }
+    tombstone = {
+        "name": "tombstone",
+        "summary": "The customer was erased.",
+        "payload": {"type": "null"},
+        "bindings": customer_key,
+    }
+    account_view = {
+        "name": ACCOUNT_VIEW,
+        "headers": _schema("view-headers"),
+        "payload": _schema(ACCOUNT_VIEW),
+        "bindings": account_key,
+    }
+    return {
+        "intake": _channel(topics.INTAKE, "Intake", INTAKE, intake),
+        "intakeDeadLetters": _channel(topics.INTAKE_DLQ, "Dead letters", DEAD_LETTERS, {"DeadLetter": dead_letter}),
+        "events": _channel(topics.EVENTS, "Canonical events", cleandoc(canonical.__doc__ or ""), relayed),
+        "customerViews": _channel(
+            topics.CUSTOMER_VIEWS,
+            "Customer views",
+            CUSTOMER_VIEWS,
+            {"CustomerView": customer_view, "CustomerViewErased": tombstone},
+            compacted=True,
+        ),
+        "accountViews": _channel(
+            topics.ACCOUNT_VIEWS, "Account views", ACCOUNT_VIEWS, {"AccountView": account_view}, compacted=True
+        ),
+    }
+
+
+def _channel(topic: str, title: str, description: str, messages: Json, compacted: bool = False) -> Json:
+    binding: Json = {"topic": topic, "bindingVersion": KAFKA_BINDING}
+    if compacted:
+        binding["topicConfiguration"] = {"cleanup.policy": ["compact"]}
+    return {
+        "address": topic,
+        "title": title,
+        "description": description,
+        "messages": messages,
+        "bindings": {"kafka": binding},
+    }
+
+
+def _key(schema: Json) -> Json:
+    return {"kafka": {"key": schema, "bindingVersion": KAFKA_BINDING}}
+
+
+def _event(event_type: str, payload: Json, headers: Json, bindings: Json) -> Json:
+    message = {
+        "name": event_type,
+        "title": message_id(event_type),
+        "contentType": "application/cloudevents+json",
+        "headers": headers,
+        "payload": payload,
+        "bindings": bindings,
+    }
+    data = EVENT_TYPES[event_type].model_fields["data"].annotation
+    if data is not None and data.__doc__:
+        message["summary"] = " ".join(data.__doc__.split())
+    return message
+
+
+def _canonical(event_type: str) -> Json:
+    stored = event_type + STORED if event_type in STORED_IDENTITY_TYPES else event_type
+    return {"allOf": [_schema(stored), _schema("canonical-attributes")]}
+
+
+def _relay_headers(event_type: str) -> Json:
+    return {
+        "type": "object",
+        "required": [canonical.HEADER_TYPE, canonical.HEADER_ID],
+        "properties": {
+            canonical.HEADER_TYPE: {"const": event_type, "description": "The event's `type`."},
+            canonical.HEADER_ID: {"type": "string", "description": "The event's `id`."},
+            canonical.HEADER_TRACEPARENT: _schema("traceparent"),
+        },
+    }
+
+
+def _operation(channels: Json, actor: str, action: str, channel: str, summary: str) -> Json:
+    messages = [_ref(f"#/channels/{channel}/messages/{message}") for message in channels[channel]["messages"]]
+    return {
+        "action": action,
+        "channel": _ref(f"#/channels/{channel}"),
+        "summary": summary,
+        "tags": [{"name": actor}],
+        "messages": messages,
+    }
+
+
+STORED_IDENTITY: Json = {
+    "title": "StoredIdentity",
+    "description": "An identity as the event store keeps it: a keyed hash, never the identifier; only the kind "
+    "once the customer is erased.",
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["kind"],
+    "properties": {
+        "kind": {"$ref": "#/$defs/IdentityKind"},
+        "value_hash": {
+            "type": "string",
+            "pattern": "^[0-9a-f]{64}$",
+            "description": "HMAC-SHA256 of kind and normalised value, under the deployment's secret key.",
+        },
+    },
+}
+TEXT = {"type": "string"}
+TRANSPORT: dict[str, Json] = {
+    "canonical-attributes": {
+        "description": "What the experience service adds to an event it stores (contracts/canonical.py).",
+        "type": "object",
+        "required": ["subject", canonical.POSITION, canonical.SEQUENCE, canonical.RECORDED_AT],
+        "properties": {
+            "subject": {**TEXT, "description": "Always the customer id."},
+            canonical.POSITION: {
+                "type": "integer",
+                "minimum": 1,
+                "description": "Global position in the event store, increasing in commit order.",
+            },
+            canonical.SEQUENCE: {
+                "type": "integer",
+                "minimum": 1,
+                "description": "1-based number of the event among its customer's events.",
+            },
+            canonical.RECORDED_AT: {**TEXT, "format": "date-time", "description": "When the event store accepted it."},
+            canonical.REDACTED: {
+                "const": True,
+                "description": "Present once the customer was erased: the event's personal fields are gone.",
+            },
+            canonical.HEADER_TRACEPARENT: {
+                **TEXT,
+                "description": "The trace of the request or record that carried the event, unless it brought its own.",
+            },
+        },
+    },
+    "traceparent": {**TEXT, "description": "W3C Trace Context, when the producer sent one."},
+    "intake-headers": {
+        "description": "Any headers; a valid traceparent continues the trace. A dead letter keeps them all.",
+        "type": "object",
+        "properties": {canonical.HEADER_TRACEPARENT: _schema("traceparent")},
+    },
+    "dead-letter-headers": {
+        "description": "The refused record's own headers, followed by these.",
+        "type": "object",
+        "required": [topics.DLQ_REASON, topics.DLQ_DETAIL, topics.DLQ_TOPIC, topics.DLQ_PARTITION, topics.DLQ_OFFSET],
+        "properties": {
+            topics.DLQ_REASON: {
+                **TEXT,
+                "description": "A short code to group by: invalid_json, unknown_type, "
+                "validation_failed, unknown_identity, customer_erased, ...",
+            },
+            topics.DLQ_DETAIL: {
+                **TEXT,
+                "description": "Field paths and messages for the producer's engineers, cut short when long.",
+            },
+            topics.DLQ_TOPIC: {**TEXT, "description": "The topic the record was read from."},
+            topics.DLQ_PARTITION: {**TEXT, "pattern": "^[0-9]+$", "description": "Its partition, in decimal."},
+            topics.DLQ_OFFSET: {**TEXT, "pattern": "^[0-9]+$", "description": "Its offset, in decimal."},
+        },
+    },
+    "view-headers": {
+        "description": "traceparent: the latest trace among the events the view was updated with, continued.",
+        "type": "object",
+        "properties": {canonical.HEADER_TRACEPARENT: _schema("traceparent")},
+    },
+    "intake-key": {"description": "Any key, or none: the customer comes from the value. A dead letter keeps it."},
+    "customer-id": {**TEXT, "description": "The customer id, UTF-8."},
+    "account-id": {**TEXT, "description": "The account id, UTF-8."},
+}
+
+
+def _schemas(documents: dict[str, Json]) -> Json:
+    """The committed schemas the document uses, by reference, the stored identity events, keys and headers."""
+    missing = {*EVENT_TYPES, CUSTOMER_VIEW, ACCOUNT_VIEW} - set(documents)
+    if missing:
+        raise KeyError(f"no schema for {', '.join(sorted(missing))}")
+    committed = {name: _ref(schema_ref(name)) for name in [*EVENT_TYPES, CUSTOMER_VIEW, ACCOUNT_VIEW]}
+    stored = {t + STORED: _stored_identity(documents[t], t + STORED) for t in STORED_IDENTITY_TYPES}
+    return {**committed, **stored, **deepcopy(TRANSPORT)}
+
+
+def _stored_identity(schema: Json, name: str) -> Json:
+    """The committed schema with `data.identity` as the store keeps it, its `$defs` reached inside the document."""
+    if "IdentityRef" not in schema.get("$defs", {}):
+        raise KeyError(f"{name}: the committed schema has no IdentityRef to replace")
+    stored = {key: value for key, value in schema.items() if key not in ("$id", "$schema")}
+    stored["title"] = f"{schema['title']} as stored"
+    stored["$defs"] = {**schema["$defs"], "IdentityRef": STORED_IDENTITY}
+    rebased: Json = _rebased(stored, f"#/components/schemas/{name}")
+    return rebased
+
+
+def _rebased(node: Any, base: str) -> Any:
+    """A copy of `node` whose `#/$defs/...` references point under `base` instead of at the document's root."""
+    if isinstance(node, dict):
+        return {
+            key: base + value[1:] if key == "$ref" and value.startswith("#/$defs/") else _rebased(value, base)
+            for key, value in node.items()
+        }
+    if isinstance(node, list):
+        return [_rebased(item, base) for item in node]
+    return node
