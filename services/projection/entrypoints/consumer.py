@@ -82,6 +82,22 @@ class OffsetsFromDatabase(ConsumerRebalanceListener):  # type: ignore[misc]
         log.info("partitions assigned", partitions=[(tp.topic, tp.partition) for tp in assigned])
 
 
+def still_ours(
+    fetched: dict[TopicPartition, list[Any]], next_offsets: dict[TopicPartition, int]
+) -> dict[TopicPartition, list[Any]]:
+    """The fetched records this worker should project now: a rebalance can run between the fetch and the lock,
+    and then the records of a partition taken away belong to its new owner (projecting them here too only makes
+    both do the work, the positions skipping it the second time), and records below where a partition was just
+    positioned were fetched before that seek."""
+    kept = {}
+    for tp, records in fetched.items():
+        expected = next_offsets.get(tp)
+        if expected is None or not records:
+            continue
+        kept[tp] = records if records[0].offset >= expected else [r for r in records if r.offset >= expected]
+    return {tp: records for tp, records in kept.items() if records}
+
+
 class ProjectionConsumer:
     """One worker in the consumer group; run() until cancelled."""
 
@@ -101,8 +117,9 @@ class ProjectionConsumer:
         listener = OffsetsFromDatabase(self._consumer, self._store, self._group, self._lock, self.status, self._metrics)
         self._consumer.subscribe([self._topic], listener=listener)
         while True:
-            batch = await self._consumer.getmany(timeout_ms=self._timeout_ms, max_records=self._max_records)
+            fetched = await self._consumer.getmany(timeout_ms=self._timeout_ms, max_records=self._max_records)
             async with self._lock:
+                batch = still_ours(fetched, self.status.next_offsets)
                 if not batch:
                     self._measure_lag()  # an idle fetch still brings the partitions' ends
                     continue
