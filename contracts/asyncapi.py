@@ -187,8 +187,12 @@ def _canonical(event_type: str) -> Json:
 def _relay_headers(event_type: str) -> Json:
     return {
         "type": "object",
-        "required": [canonical.HEADER_TYPE, canonical.HEADER_ID],
+        "required": [canonical.HEADER_CONTENT_TYPE, canonical.HEADER_TYPE, canonical.HEADER_ID],
         "properties": {
+            canonical.HEADER_CONTENT_TYPE: {
+                "const": canonical.STRUCTURED_CONTENT_TYPE.decode(),
+                "description": "CloudEvents structured mode: the value is the whole event.",
+            },
             canonical.HEADER_TYPE: {"const": event_type, "description": "The event's `type`."},
             canonical.HEADER_ID: {"type": "string", "description": "The event's `id`."},
             canonical.HEADER_TRACEPARENT: _schema("traceparent"),

@@ -17,7 +17,8 @@ What the store keeps differs from what the producer sent in two ways, both about
   (a refill after the broker lost records) goes out redacted; records already on the topic stay until retention.
 
 The record key is the customer id (UTF-8), so one customer's events stay in order on one partition. Headers carry
-`ce_type` and `ce_id` so a consumer can route without parsing, and `traceparent` when the producer sent one.
+`content-type: application/cloudevents+json` (the CloudEvents Kafka binding's structured mode), `ce_type` and
+`ce_id` so a consumer can route without parsing, and `traceparent` when the producer sent one.
 """
 
 POSITION = "position"
@@ -25,6 +26,8 @@ SEQUENCE = "sequence"
 RECORDED_AT = "recordedat"
 REDACTED = "redacted"
 
+HEADER_CONTENT_TYPE = "content-type"
+STRUCTURED_CONTENT_TYPE = b"application/cloudevents+json"
 HEADER_TYPE = "ce_type"
 HEADER_ID = "ce_id"
 HEADER_TRACEPARENT = "traceparent"

@@ -80,6 +80,7 @@ async def test_events_go_out_in_position_order_keyed_by_customer(
         headers = dict(record.headers)
         assert headers[canonical.HEADER_TYPE].decode() == document["type"]
         assert headers[canonical.HEADER_ID].decode() == document["id"]
+        assert headers[canonical.HEADER_CONTENT_TYPE] == b"application/cloudevents+json"
         assert {canonical.SEQUENCE, canonical.RECORDED_AT} <= document.keys()
     by_customer = [orjson.loads(r.value)[canonical.SEQUENCE] for r in records if r.key.decode() == customers[0]]
     assert sorted(by_customer) == [1, 2, 3, 4, 5]

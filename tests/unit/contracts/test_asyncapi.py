@@ -142,8 +142,10 @@ def test_dead_letters_carry_the_headers_topics_names(document: dict[str, Any]) -
 
 def test_relayed_events_name_the_headers_canonical_names(document: dict[str, Any]) -> None:
     headers = document["channels"]["events"]["messages"]["TouchpointRecorded"]["headers"]
-    assert headers["required"] == [canonical.HEADER_TYPE, canonical.HEADER_ID]
-    assert set(headers["properties"]) == {canonical.HEADER_TYPE, canonical.HEADER_ID, canonical.HEADER_TRACEPARENT}
+    assert headers["required"] == [canonical.HEADER_CONTENT_TYPE, canonical.HEADER_TYPE, canonical.HEADER_ID]
+    assert set(headers["properties"]) == {
+        canonical.HEADER_CONTENT_TYPE, canonical.HEADER_TYPE, canonical.HEADER_ID, canonical.HEADER_TRACEPARENT
+    }
 
 
 def test_an_intake_touchpoint_validates_a_typo_not(document: dict[str, Any], touchpoint: dict[str, Any]) -> None:
