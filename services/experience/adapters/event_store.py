@@ -123,10 +123,11 @@ class PostgresEventStore(EventStore):
                     for pos, customer, event_id, type_, trace, document in result
                 ]
 
-    async def read_log(self, position: int, limit: int) -> EventLogPage:
+    async def read_log(self, position: int, limit: int, shard: int = 0, shards: int = 1) -> EventLogPage:
+        params = {"after": position, "limit": limit, "shard": shard, "shards": shards}
         with _unavailable_on_connection_errors():
             async with self._engine.connect() as conn:
-                count, last, body, head = (await conn.execute(sql.READ_LOG, {"after": position, "limit": limit})).one()
+                count, last, body, head = (await conn.execute(sql.READ_LOG, params)).one()
                 return EventLogPage(body.encode(), int(count), int(last), int(head))
 
     async def head(self) -> int:

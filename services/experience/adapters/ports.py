@@ -1,5 +1,6 @@
 """The interfaces the handlers need from storage and messaging; fakes and real adapters implement them."""
 
+import zlib
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
@@ -38,6 +39,11 @@ class EventLogPage:
     head: int  # the newest stored position when the page was read
 
 
+def shard_of(customer_id: str, shards: int) -> int:
+    """A stable shard for a customer (a store may use its own function: shards only need to be disjoint)."""
+    return zlib.crc32(customer_id.encode()) % shards
+
+
 class Checkpoint(ABC):
     """The relay's last published position, writable only while its holder leads."""
 
@@ -67,9 +73,11 @@ class EventStore(ABC):
     async def head(self) -> int:
         """The newest stored position (0 for an empty store)."""
 
-    async def read_log(self, position: int, limit: int) -> EventLogPage:
-        """Events after `position` as one page of the event log (what a projection rebuild reads)."""
-        events = await self.read_from(position, limit)
+    async def read_log(self, position: int, limit: int, shard: int = 0, shards: int = 1) -> EventLogPage:
+        """Events after `position` as one page of the event log (what a projection rebuild reads); with
+        `shards` > 1, only the customers of `shard`, so that several processes can rebuild side by side."""
+        events = [e for e in await self.read_from(position, 1 << 62) if shard_of(e.customer_id, shards) == shard]
+        events = events[:limit]
         body = b"".join(event.document + b"\n" for event in events)
         last = events[-1].position if events else position
         return EventLogPage(body, len(events), last, max(last, await self.head()))

@@ -71,6 +71,7 @@ READ_FROM = text(
 # The head comes from the same snapshot, and positions become visible in commit order, so none below it is missing.
 READ_LOG = text(
     f"WITH page AS (SELECT position, {_CANONICAL} AS doc FROM events WHERE position > :after "
+    "AND (:shards = 1 OR abs(hashtextextended(customer_id, 0) % :shards) = :shard) "
     "ORDER BY position LIMIT :limit) "
     "SELECT count(*), coalesce(max(position), :after), coalesce(string_agg(doc || E'\\n', '' ORDER BY position), ''), "
     "(SELECT coalesce(max(position), 0) FROM events) FROM page"

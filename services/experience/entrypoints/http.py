@@ -35,6 +35,7 @@ SINGLE_TYPES = {"application/cloudevents+json", "application/json"}
 BATCH_TYPE = "application/cloudevents-batch+json"
 EVENT_LOG_TYPE = "application/x-ndjson"
 MAX_LOG_PAGE = 20_000  # events a page at most: a few MB, read by PostgreSQL in one statement
+MAX_LOG_SHARDS = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,14 +214,20 @@ def create_api(
         caller: Admin,
         after: Annotated[int, Query(ge=0, description="The position to read after.")] = 0,
         limit: Annotated[int, Query(ge=1, le=MAX_LOG_PAGE)] = 5000,
+        shard: Annotated[int, Query(ge=0, lt=MAX_LOG_SHARDS, description="Only this shard's customers.")] = 0,
+        shards: Annotated[int, Query(ge=1, le=MAX_LOG_SHARDS, description="How many shards there are.")] = 1,
     ) -> Response:
         """The event log for rebuilding views: stored events after `after`, oldest first, one canonical document
         (the value the relay publishes on cx.events.v1, redacted where erased) per line.
 
-        `Rapport-Last-Position` is where the next page starts, `Rapport-Head` the newest stored position.
+        `Rapport-Last-Position` is where the next page starts, `Rapport-Head` the newest stored position. With
+        `shards` > 1, only the events of the customers in `shard` (disjoint shards, every customer in one), so
+        several processes can rebuild side by side; an empty page means none of them up to `Rapport-Head`.
         """
+        if shard >= shards:
+            raise RequestError(422, f"shard must be below shards ({shards})", reason="validation_failed")
         try:
-            page = await store.read_log(after, limit)
+            page = await store.read_log(after, limit, shard, shards)
         except EventStoreUnavailableError as error:
             log.warning("http.store_unavailable", error=str(error))
             raise RequestError(503, "the event store is unavailable; retry later") from None

@@ -191,3 +191,16 @@ async def test_the_event_log_is_the_relayed_documents_page_by_page(store: Postgr
     assert first.body.splitlines() + rest.body.splitlines() == relayed
     assert first.head == rest.head == empty.head == start + 5 == rest.last_position == empty.last_position
     assert empty.body == b""
+
+
+async def test_event_log_shards_are_disjoint_and_complete(store: PostgresEventStore) -> None:
+    start = await store.head()
+    customers = [new_id("c") for _ in range(9)]
+    await store.append([event(customers[n % 9]) for n in range(36)])
+
+    shards = [await store.read_log(start, 100, shard, 4) for shard in range(4)]
+
+    documents = [orjson.loads(line) for page in shards for line in page.body.splitlines()]
+    by_shard = [{orjson.loads(line)["subject"] for line in page.body.splitlines()} for page in shards]
+    assert sorted(d["position"] for d in documents) == list(range(start + 1, start + 37))
+    assert sum(len(s) for s in by_shard) == len(set().union(*by_shard)) == 9

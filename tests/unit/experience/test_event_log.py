@@ -51,3 +51,20 @@ async def test_a_page_size_out_of_bounds_is_refused_with_its_parameter(client: h
 
     assert response.status_code == 422
     assert response.json()["errors"][0]["path"] == "query.limit"
+
+
+async def test_shards_split_the_customers_and_together_are_the_whole_log(client: httpx.AsyncClient) -> None:
+    sent = [touchpoint(f"c-{n % 7}") for n in range(40)]
+    await client.post("/v1/events", content=orjson.dumps(sent), headers=BATCH)
+
+    seen: dict[int, list[dict]] = {}
+    for shard in range(3):
+        page = await client.get("/v1/events", params={"limit": 100, "shard": shard, "shards": 3})
+        seen[shard] = [orjson.loads(line) for line in page.content.splitlines()]
+        assert page.headers["rapport-head"] == "40"
+
+    customers = [{d["subject"] for d in documents} for documents in seen.values()]
+    assert sum(len(c) for c in customers) == len(set().union(*customers)) == 7  # disjoint, none left out
+    assert sorted(d["position"] for documents in seen.values() for d in documents) == list(range(1, 41))
+    refused = await client.get("/v1/events", params={"shard": 3, "shards": 3})
+    assert refused.status_code == 422
