@@ -209,7 +209,7 @@ def report(result: dict[str, Any], baseline: dict[str, float], options: BenchOpt
     table.add_row("freshness p99 / broker floor p99", f"{percentile(fresh, .99) / percentile(floor, .99):.2f}")
     table.add_row("freshness samples (mean ms)", f"{len(fresh):,} ({statistics.fmean(fresh) if fresh else 0:.0f})")
     rebuilt: RebuildReport = result["rebuild"]
-    table.add_row(f"rebuild: {rebuilt.events:,} events into {rebuilt.customers:,} fresh views",
+    table.add_row(f"rebuild: {rebuilt.events:,} events into {rebuilt.customers:,} views, {rebuilt.shards} shards",
                   f"{rebuilt.events_per_s:,.0f} events/s")
     table.add_row("rebuild: projection batches held by the swap", f"{rebuilt.locked_seconds * 1000:.0f} ms")
     if not t["complete"]:

@@ -43,7 +43,8 @@ def run_rebuild(settings: ProjectionSettings) -> RebuildReport:
 def show(report: RebuildReport) -> None:
     console.print(
         f"rebuilt {report.customers} customer view(s) and {report.accounts} account view(s) from "
-        f"{report.events} event(s) in {report.seconds:.1f} s ({report.events_per_s:,.0f} events/s); "
+        f"{report.events} event(s) in {report.seconds:.1f} s ({report.events_per_s:,.0f} events/s, "
+        f"{report.shards} shard(s)); "
         f"{report.timeline_entries} timeline entries, {report.erased} erased customer(s) left out"
     )
     console.print(

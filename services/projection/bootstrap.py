@@ -36,7 +36,7 @@ from services.projection.entrypoints.observability import (
     Readiness,
 )
 from services.projection.handlers.project_batch import ProjectBatch
-from services.projection.handlers.rebuild import Progress, Rebuild, RebuildReport
+from services.projection.handlers.rebuild import Progress, Rebuild, RebuildPlan, RebuildReport
 from services.projection.handlers.republish_pending import republish_pending
 from services.projection.settings import ProjectionSettings
 
@@ -188,6 +188,10 @@ async def rebuild_views(settings: ProjectionSettings, progress: Progress | None 
     key = settings.event_log_api_key.get_secret_value() if settings.event_log_api_key else None
     event_log = HttpEventLog(settings.event_log_url, key, settings.rebuild_page_size)
     producer = create_producer(kafka_client_options(settings), settings.kafka_idempotence)
+    plan = RebuildPlan(
+        settings.database_url, settings.event_log_url, key, settings.rebuild_page_size,
+        settings.rebuild_processes, settings.rebuild_shards,
+    )  # fmt: skip
     try:
         await producer.start()
         publisher = KafkaViewPublisher(producer, settings.views_topic)
@@ -197,7 +201,7 @@ async def rebuild_views(settings: ProjectionSettings, progress: Progress | None 
             return await republish_pending(PostgresViewStore(engine), publisher, accounts)
 
         rebuild = Rebuild(
-            event_log, PostgresRebuildStore(engine), fold_rules(settings),
+            plan, event_log, PostgresRebuildStore(engine), fold_rules(settings),
             AccountRules(settings.decision_maker_weight), publish, progress,
         )  # fmt: skip
         return await rebuild()

@@ -73,6 +73,10 @@ class ProjectionSettings(BaseSettings):
     event_log_url: str = "http://127.0.0.1:8080"
     event_log_api_key: SecretStr | None = None
     rebuild_page_size: int = Field(default=10_000, ge=1, le=20_000)
+    # Shards of customers replayed side by side, `processes` at a time; more shards than processes bound each
+    # process's memory to its share of the customers (a few KB each). 0 shards: one per process.
+    rebuild_processes: int = Field(default=2, ge=1, le=64)
+    rebuild_shards: int = Field(default=0, ge=0, le=64)
 
     @field_validator(
         "kafka_sasl_mechanism",

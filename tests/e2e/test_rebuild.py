@@ -25,10 +25,13 @@ def event(event_type: str, data: dict) -> dict:
             "time": "2026-10-01T10:00:00Z", "data": data}
 
 
-def rebuild(system: RunningSystem) -> str:
+def rebuild(system: RunningSystem, **settings: str) -> str:
+    """`rapport rebuild` as an operator runs it; `settings` are RAPPORT_PROJECTION_* variables (name in lower case)."""
+    env = {**os.environ, "RAPPORT_API_KEY": system.api_key,
+           **{f"RAPPORT_PROJECTION_{name.upper()}": value for name, value in settings.items()}}
     done = subprocess.run(
         [sys.executable, "-m", "services.cli.main", "rebuild", "--data-dir", str(system.data_dir)],
-        capture_output=True, text=True, timeout=300, env={**os.environ, "RAPPORT_API_KEY": system.api_key},
+        capture_output=True, text=True, timeout=300, env=env,
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout
@@ -55,10 +58,11 @@ def test_a_rebuild_gives_the_same_views_and_keeps_the_erased_forgotten(system: R
     before = {path: system.get(path).json() for path in (
         f"/v1/customers/{ana}", f"/v1/customers/{ana}/timeline", f"/v1/accounts/{account}")}
 
-    output = rebuild(system)
+    for settings in ({}, {"rebuild_processes": "1"}, {"rebuild_processes": "2", "rebuild_shards": "3"}):
+        output = rebuild(system, **settings)  # two shards side by side, one in-process, three in two rounds
 
-    assert "rebuilt" in output
-    assert {path: system.get(path).json() for path in before} == before
+        assert "rebuilt" in output, settings
+        assert {path: system.get(path).json() for path in before} == before, settings
     assert system.get(f"/v1/customers/{gone}").status_code == 404
     assert system.get(f"/v1/customers/{gone}/timeline").status_code == 404
     # the workers write into the rebuilt tables afterwards
@@ -88,7 +92,7 @@ def test_touchpoints_stored_during_a_rebuild_are_all_applied_once(system: Runnin
     writer.start()
     try:
         rebuild(system)
-        rebuild(system)  # and a second one on top of the first
+        rebuild(system, rebuild_processes="1")  # and a second one on top of the first, in one process
     finally:
         stop.set()
         writer.join(30)

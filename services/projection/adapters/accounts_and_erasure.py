@@ -100,16 +100,19 @@ async def load_members(connection: AsyncConnection, account_ids: list[str]) -> d
     await connection.execute(_LOCK_ACCOUNTS, {"ids": account_ids})
     members: dict[str, list[MemberRecord]] = {a: [] for a in account_ids}
     for row in await connection.execute(_MEMBERS, {"ids": account_ids}):
-        view = decode(row.view) if row.view is not None else {}
-        state = decode(row.fold_state) if row.fold_state is not None else {}
-        members[row.account_id].append(
-            MemberRecord(
-                row.customer_id, row.role, row.member and row.version is not None, row.membership_position,
-                row.version or 0, row.position or 0, view.get("updated_at"), view.get("experience") or {},
-                view.get("preferences") or {}, state.get("scored") or 0, state.get("contracts") or [],
-            )
-        )  # fmt: skip
+        members[row.account_id].append(member_record(row))
     return members
+
+
+def member_record(row: Any) -> MemberRecord:
+    """A row of account_members joined to the member's view row (absent once erased or left)."""
+    view = decode(row.view) if row.view is not None else {}
+    state = decode(row.fold_state) if row.fold_state is not None else {}
+    return MemberRecord(
+        row.customer_id, row.role, row.member and row.version is not None, row.membership_position,
+        row.version or 0, row.position or 0, view.get("updated_at"), view.get("experience") or {},
+        view.get("preferences") or {}, state.get("scored") or 0, state.get("contracts") or [],
+    )  # fmt: skip
 
 
 async def save_account_views(connection: AsyncConnection, views: list[dict[str, Any]]) -> dict[str, int]:

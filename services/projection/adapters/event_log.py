@@ -5,6 +5,8 @@ from dataclasses import dataclass
 
 import httpx
 
+NEWER_THAN_ANY = 1 << 62
+
 
 class EventLogError(RuntimeError):
     """The event log could not be read: unreachable, refused (a key without `admin`), or malformed."""
@@ -25,9 +27,14 @@ class HttpEventLog:
         self._client = httpx.AsyncClient(base_url=base_url, headers=headers, timeout=timeout_s)
         self._page_size = page_size
 
-    async def page(self, after: int) -> LogPage:
+    async def head(self) -> int:
+        """The store's newest position."""
+        return (await self.page(NEWER_THAN_ANY, limit=1)).head
+
+    async def page(self, after: int, shard: int = 0, shards: int = 1, limit: int | None = None) -> LogPage:
+        params = {"after": after, "limit": limit or self._page_size, "shard": shard, "shards": shards}
         try:
-            response = await self._client.get("/v1/events", params={"after": after, "limit": self._page_size})
+            response = await self._client.get("/v1/events", params=params)
         except httpx.HTTPError as error:
             raise EventLogError(f"the event log at {self._client.base_url} did not answer: {error!r}") from None
         if response.status_code != 200:
@@ -38,10 +45,10 @@ class HttpEventLog:
             raise EventLogError("the event log's answer lacks Rapport-Last-Position / Rapport-Head") from None
         return LogPage(response.content.splitlines(), last, head)
 
-    async def pages(self, after: int) -> AsyncIterator[LogPage]:
+    async def pages(self, after: int, shard: int = 0, shards: int = 1) -> AsyncIterator[LogPage]:
         """Every page after `after` until one comes back empty."""
         while True:
-            page = await self.page(after)
+            page = await self.page(after, shard, shards)
             if not page.lines:
                 return
             yield page

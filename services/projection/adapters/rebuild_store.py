@@ -16,6 +16,10 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from services.projection.adapters.accounts_and_erasure import member_record
+from services.projection.adapters.documents import decode
+from services.projection.domain import CustomerState, MemberRecord
+
 # The tables a rebuild replaces, in the order they are locked (the order a projection batch first touches them,
 # so a batch holding one never waits for the rebuild while the rebuild waits for it).
 TABLES = ("customer_views", "timeline_entries", "account_members", "account_views")
@@ -39,6 +43,15 @@ _INDEXES = text(
 )
 _OPTIONS = text("SELECT coalesce(array_to_string(reloptions, ', '), '') FROM pg_class WHERE oid = to_regclass(:table)")
 _ERASED = text("SELECT customer_id FROM erased_views")
+_TWIN_STATES = text("SELECT customer_id, fold_state FROM customer_views_rebuild WHERE customer_id = ANY(:ids)")
+# The same join a roll-up reads (accounts_and_erasure._MEMBERS), over the twins and every account at once.
+_TWIN_MEMBERS = text(
+    """
+    SELECT m.account_id, m.customer_id, m.role, m.member, m.position AS membership_position,
+           v.version, v.position, v.view, v.fold_state
+    FROM account_members_rebuild m LEFT JOIN customer_views_rebuild v ON v.customer_id = m.customer_id AND m.member
+    """
+)
 _RECORD_ERASED = text(
     "INSERT INTO erased_views (customer_id, position) SELECT * FROM unnest(CAST(:ids AS text[]), "
     "CAST(:positions AS bigint[])) ON CONFLICT (customer_id) DO NOTHING"
@@ -106,6 +119,18 @@ class RebuildTables:
                         f"ALTER TABLE {table}{SUFFIX} ADD CONSTRAINT {row.name}{SUFFIX} "
                         f"PRIMARY KEY USING INDEX {row.name}{SUFFIX}"
                     ))  # fmt: skip
+
+    async def states(self, customer_ids: list[str]) -> dict[str, CustomerState]:
+        """The fold states the twin holds for these customers (written by the shards' replays)."""
+        rows = await self._connection.execute(_TWIN_STATES, {"ids": customer_ids})
+        return {row.customer_id: CustomerState.from_json(decode(row.fold_state)) for row in rows}
+
+    async def members(self) -> dict[str, list[MemberRecord]]:
+        """Every account's membership records, from the twins."""
+        members: dict[str, list[MemberRecord]] = {}
+        for row in await self._connection.execute(_TWIN_MEMBERS):
+            members.setdefault(row.account_id, []).append(member_record(row))
+        return members
 
     async def lock_live(self) -> None:
         """Hold off projection batches (reads go on) until this transaction ends."""

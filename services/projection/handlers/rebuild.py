@@ -1,24 +1,24 @@
 """Rebuild every view from the event store, while the workers keep serving, and swap the result in at once.
 
-1. Replay the event log up to its head into memory (no lock): each customer's events folded together, timeline
-   rows streamed into the twin tables with COPY as they come.
-2. Write each customer's view once, then index the twins.
+1. Replay the event log into twin tables, shard by shard, in processes side by side (no lock): each shard's
+   customers folded in memory, every view written once, timeline rows streamed in with COPY.
+2. Index the twins.
 3. Take the live tables' write lock (a batch in flight finishes, the next waits; reads go on), replay what was
-   stored meanwhile, write the accounts, swap the twins in, commit.
+   stored meanwhile over the twins' states, roll the accounts up, swap the twins in, commit.
 4. Publish the views that changed (and tombstones, accounts) the way a worker does after a crash.
 
-Why nothing is lost or counted twice: the event store makes positions visible in commit order, so under the lock
-the rebuilt tables hold every event up to the store's head. Everything the workers consumed before the swap was
-stored before it, so it is in; what they consume after has a higher position, or is skipped as already applied.
+Why nothing is lost or counted twice: the event store makes positions visible in commit order, so each shard
+holds every event of its customers up to the head its last (empty) page named; the catch-up replays from the
+lowest of those heads, skipping by position what a shard already has. Under the lock the rebuilt tables so hold
+every event up to the store's head; everything the workers consumed before the swap was stored before it, and
+what they consume after is newer, or skipped as applied.
 """
 
 import asyncio
-import contextlib
-import gc
+import multiprocessing
 import time
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
 
 import structlog
 
@@ -32,11 +32,10 @@ from services.projection.adapters.rebuild_store import (
     RebuildTables,
 )
 from services.projection.domain import AccountRules, FoldRules
-from services.projection.handlers.replay import Replay
+from services.projection.handlers.rebuild_shard import ShardJob, ShardReport, replay_shard, run_shard
+from services.projection.handlers.replay import Replay, roll_up_accounts
 
 log = structlog.get_logger(__name__)
-
-VIEW_CHUNK = 2000  # customers rendered and copied at a time: bounded memory for the encoded documents
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +50,7 @@ class RebuildReport:
     seconds: float
     locked_seconds: float
     published: int = 0
+    shards: int = 1
 
     @property
     def events_per_s(self) -> float:
@@ -60,127 +60,129 @@ class RebuildReport:
 Progress = Callable[[int, int], None]  # (events replayed, the store's head position)
 
 
-class _Copier:
-    """COPY in the background, one chunk at a time, so PostgreSQL ingests while Python folds the next page."""
+@dataclass(frozen=True, slots=True)
+class RebuildPlan:
+    """Where to read and write, and how to split the work: `shards` run `processes` at a time, so more shards
+    than cores bound each process's memory to its share of the customers."""
 
-    def __init__(self, store: PostgresRebuildStore) -> None:
-        self._store = store
-        self._queue: asyncio.Queue[tuple[str, Sequence[str], list[tuple[Any, ...]]] | None] = asyncio.Queue(4)
-        self._task = asyncio.create_task(self._run(), name="rebuild-copier")
-
-    async def put(self, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
-        if rows:
-            if self._task.done():
-                await self._task  # raise what stopped it
-            await self._queue.put((table, columns, rows))
-
-    async def close(self) -> None:
-        await self._queue.put(None)
-        await self._task
-
-    async def _run(self) -> None:
-        while (item := await self._queue.get()) is not None:
-            async with self._store.transaction() as tables:
-                await tables.copy(*item)
-
-
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """The replay builds millions of long-lived objects and frees almost none: the cyclic collector would walk
-    them again and again (a quarter of the replay's time, measured) for nothing to collect."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-        gc.freeze()  # what the replay built is kept to the end: leave it out of later collections too
+    database_url: str
+    event_log_url: str
+    api_key: str | None
+    page_size: int = 10_000
+    processes: int = 2
+    shards: int = 0  # 0: one per process
 
 
 class Rebuild:
     def __init__(
-        self, event_log: HttpEventLog, store: PostgresRebuildStore, rules: FoldRules, account_rules: AccountRules,
-        publish: Callable[[], Awaitable[int]] | None = None, progress: Progress | None = None,
+        self, plan: RebuildPlan, event_log: HttpEventLog, store: PostgresRebuildStore, rules: FoldRules,
+        account_rules: AccountRules, publish: Callable[[], Awaitable[int]] | None = None,
+        progress: Progress | None = None,
     ) -> None:  # fmt: skip
-        self._log, self._store, self._rules, self._account_rules = event_log, store, rules, account_rules
-        self._publish, self._progress = publish, progress or (lambda done, head: None)
-        self._accounts = 0
+        self._plan, self._log, self._store, self._rules = plan, event_log, store, rules
+        self._account_rules, self._publish = account_rules, publish
+        self._progress = progress or (lambda done, head: None)
 
     async def __call__(self) -> RebuildReport:
         started = time.perf_counter()
         async with self._store.exclusive():
             async with self._store.transaction() as tables:
                 await tables.create()
-                erased_before = await tables.erased()
-            replay = Replay(self._rules)
-            position = await self._replay_history(replay)
-            for customer_id in erased_before & set(replay.states):
-                replay.forget(customer_id, replay.states[customer_id].position)  # erased, whatever the log says
-            await self._write_views(replay, replay.states)
+                erased_before = frozenset(await tables.erased())
+            reports = await self._replay_shards(erased_before)
             async with self._store.transaction() as tables:
-                await tables.index(("customer_views", "timeline_entries"))
+                await tables.index(("customer_views", "timeline_entries", "account_members"))
             locked = time.perf_counter()
+            replay = Replay(self._rules, forgotten=erased_before)
+            for shard in reports:
+                replay.erasures.update(shard.erasures)
             async with self._store.transaction() as tables:
-                caught_up = await self._catch_up(tables, replay, position)
+                accounts = await self._catch_up(tables, replay, min(r.head for r in reports))
                 locked_seconds = time.perf_counter() - locked
         published = await self._publish() if self._publish is not None else 0
-        report = RebuildReport(
-            replay.events, len(replay.states), self._accounts, replay.timeline_entries, len(replay.erasures),
-            replay.undecodable, caught_up, time.perf_counter() - started, locked_seconds, published,
+        rebuilt = RebuildReport(
+            sum(r.events for r in reports) + replay.events, sum(r.customers for r in reports), accounts,
+            sum(r.timeline_entries for r in reports) + replay.timeline_entries, len(replay.erasures),
+            sum(r.undecodable for r in reports) + replay.undecodable, replay.events,
+            time.perf_counter() - started, locked_seconds, published, len(reports),
         )  # fmt: skip
-        log.info("views rebuilt", **{k: getattr(report, k) for k in RebuildReport.__slots__})
-        return report
+        log.info("views rebuilt", **{k: getattr(rebuilt, k) for k in RebuildReport.__slots__})
+        return rebuilt
 
-    async def _replay_history(self, replay: Replay) -> int:
-        """Replay up to the head; fetch the next page while folding this one. Returns the last position."""
-        copier = _Copier(self._store)
-        position = 0
-        try:
-            with _collector_paused():
-                fetching = asyncio.ensure_future(self._log.page(position))
-                while page := await fetching:
-                    if not page.lines:
-                        break
-                    position = page.last_position
-                    fetching = asyncio.ensure_future(self._log.page(position))
-                    rows, _ = replay.apply(page.lines)
-                    await copier.put("timeline_entries", TIMELINE_COLUMNS, rows)
-                    self._progress(replay.events, page.head)
-        finally:
-            await copier.close()
-        return position
+    def _jobs(self, erased_before: frozenset[str]) -> list[ShardJob]:
+        plan = self._plan
+        shards = plan.shards or plan.processes
+        return [
+            ShardJob(
+                plan.database_url, plan.event_log_url, plan.api_key, plan.page_size, self._rules, erased_before,
+                shard, shards,
+            )
+            for shard in range(shards)
+        ]
 
-    async def _write_views(self, replay: Replay, customer_ids: Iterable[str]) -> None:
-        copier = _Copier(self._store)
+    async def _replay_shards(self, erased_before: frozenset[str]) -> list[ShardReport]:
+        jobs = self._jobs(erased_before)
+        head = await self._log.head()
+        if len(jobs) == 1:  # nothing to share out: no process to start
+            return [await replay_shard(jobs[0], lambda events: self._progress(events, head))]
+        reports: list[ShardReport] = []
+        finished = 0
+        for start in range(0, len(jobs), self._plan.processes):
+            reports += await self._run_round(jobs[start : start + self._plan.processes], finished, head)
+            finished = sum(r.events for r in reports)
+        return reports
+
+    async def _run_round(self, jobs: list[ShardJob], finished: int, head: int) -> list[ShardReport]:
+        """Start a process per shard (spawned: a fork would copy this event loop), report progress, collect."""
+        context = multiprocessing.get_context("spawn")
+        results = context.Queue()
+        counters = [context.Value("q", 0) for _ in jobs]
+        processes = [
+            context.Process(target=run_shard, args=(job, counter, results), name=f"rebuild-shard-{job.shard}")
+            for job, counter in zip(jobs, counters, strict=True)
+        ]
+        for process in processes:
+            process.start()
+        outcomes: list[ShardReport | BaseException] = []
         try:
-            chunk: list[tuple[Any, ...]] = []
-            for row in replay.view_rows(customer_ids):
-                chunk.append(row)
-                if len(chunk) >= VIEW_CHUNK:
-                    await copier.put("customer_views", VIEW_COLUMNS, chunk)
-                    chunk = []
-            await copier.put("customer_views", VIEW_COLUMNS, chunk)
+            while len(outcomes) < len(jobs):
+                while not results.empty():
+                    outcomes.append(results.get())
+                self._progress(finished + sum(c.value for c in counters), head)
+                if len(outcomes) < len(jobs) and not any(p.is_alive() for p in processes) and results.empty():
+                    raise RuntimeError("a rebuild shard's process ended without a report")
+                await asyncio.sleep(0.2)
         finally:
-            await copier.close()
+            for process in processes:
+                process.join(timeout=5 if outcomes else 0.1)
+                if process.is_alive():
+                    process.terminate()
+        failures = [o for o in outcomes if isinstance(o, BaseException)]
+        if failures:
+            raise failures[0]
+        return [o for o in outcomes if isinstance(o, ShardReport)]
 
     async def _catch_up(self, tables: RebuildTables, replay: Replay, position: int) -> int:
-        """Under the live tables' write lock: the rest of the log, the accounts, the swap."""
+        """Under the live tables' write lock: the rest of the log over the twins' states, the accounts, the swap.
+        Returns how many account views were rolled up."""
         await tables.lock_live()
-        before, changed = replay.events, set()
+        changed: set[str] = set()
         async for page in self._log.pages(position):
-            rows, customers = replay.apply(page.lines)
+            grouped = replay.decode(page.lines)
+            unknown = [c for c in grouped if c not in replay.states and c not in replay.erasures]
+            replay.states.update(await tables.states(unknown))
+            rows, customers = replay.fold_grouped(grouped)
             changed |= customers
             await tables.copy("timeline_entries", TIMELINE_COLUMNS, rows)
-            self._progress(replay.events, page.head)
-        await tables.delete_customers("customer_views", sorted(changed | set(replay.erasures)))
-        await tables.copy("customer_views", VIEW_COLUMNS, replay.view_rows(sorted(changed)))
-        await tables.delete_customers("timeline_entries", sorted(replay.erasures))
+        ids = sorted(changed)
+        await tables.delete_customers("customer_views", ids)
+        await tables.copy("customer_views", VIEW_COLUMNS, replay.view_rows(ids))
+        await tables.delete_customers("account_members", ids)
+        await tables.copy("account_members", MEMBER_COLUMNS, replay.membership_rows(ids))
+        await tables.delete_customers("timeline_entries", sorted(set(replay.erasures) & changed))
         await tables.record_erased(replay.erasures)
-        members, accounts = replay.accounts(self._account_rules)
-        self._accounts = len(accounts)
-        await tables.copy("account_members", MEMBER_COLUMNS, members)
+        accounts = roll_up_accounts(await tables.members(), self._account_rules)
         await tables.copy("account_views", ACCOUNT_COLUMNS, accounts)
-        await tables.index(("account_members", "account_views"))
+        await tables.index(("account_views",))
         await tables.swap()
-        return replay.events - before
+        return len(accounts)

@@ -39,12 +39,17 @@ class Replay:
     erasures: dict[str, int] = field(default_factory=dict)  # customer id -> position of their erasure
     # An erased customer's memberships at erasure: they stay in the account as former members, as live.
     former: dict[str, dict[str, DecisionState]] = field(default_factory=dict)
+    forgotten: frozenset[str] = frozenset()  # erased before this replay began: never given a view again
     events: int = 0
     undecodable: int = 0
     timeline_entries: int = 0
 
     def apply(self, lines: Iterable[bytes]) -> tuple[list[tuple[Any, ...]], set[str]]:
         """Fold a page of canonical documents; return its timeline rows and the customers it changed."""
+        return self.fold_grouped(self.decode(lines))
+
+    def decode(self, lines: Iterable[bytes]) -> dict[str, list[StoredEvent]]:
+        """A page's events per customer, in position order."""
         grouped: dict[str, list[StoredEvent]] = {}
         for line in lines:
             try:
@@ -55,21 +60,28 @@ class Replay:
                 continue
             grouped.setdefault(event.customer_id, []).append(event)
             self.events += 1
+        return grouped
+
+    def fold_grouped(self, grouped: dict[str, list[StoredEvent]]) -> tuple[list[tuple[Any, ...]], set[str]]:
         rows: list[tuple[Any, ...]] = []
+        changed: set[str] = set()
         for customer_id, events in grouped.items():
-            if customer_id in self.erasures:
+            if customer_id in self.erasures or customer_id in self.forgotten:
                 continue  # the store refuses events after an erasure; a replayed one changes nothing
             state = self.states.get(customer_id) or CustomerState(customer_id)
             erasure = min((e.position for e in events if e.type == CUSTOMER_ERASED), default=None)
             if erasure is not None:
                 fold(state, [e for e in events if e.position < erasure], self.rules)
                 self.forget(customer_id, erasure, state)
+                changed.add(customer_id)
                 continue
             result = fold(state, events, self.rules)
             self.states[customer_id] = state
+            if result.applied:
+                changed.add(customer_id)
             rows.extend(_timeline_row(customer_id, entry) for entry in result.timeline)
         self.timeline_entries += len(rows)
-        return rows, set(grouped) - set(self.erasures)
+        return rows, changed
 
     def forget(self, customer_id: str, position: int, state: CustomerState | None = None) -> None:
         state = state or self.states.get(customer_id)
@@ -87,31 +99,23 @@ class Replay:
             updated = datetime.fromisoformat(view["updated_at"]) if view["updated_at"] else None
             yield (customer_id, state.version, state.position, updated, encode(view), encode(state.to_json()))
 
-    def accounts(self, rules: AccountRules) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-        """The membership rows and the rolled-up account view rows, the same as the workers keep them."""
-        members: dict[str, list[MemberRecord]] = {}
+    def membership_rows(self, customer_ids: Iterable[str]) -> list[tuple[Any, ...]]:
+        """account_members rows of the customers, former members (erased) as the workers keep them."""
         rows: list[tuple[Any, ...]] = []
-        for customer_id, state in self.states.items():
-            if not state.accounts:
-                continue
-            view = render_view(state, self.rules)
-            contracts = orjson.loads(orjson.dumps(state.contracts))  # as the stored fold state holds them
-            for account_id, decision in state.accounts.items():
-                role = decision.role or "other"
-                rows.append((account_id, customer_id, role, decision.granted, decision.position))
-                members.setdefault(account_id, []).append(MemberRecord(
-                    customer_id, role, decision.granted, decision.position, state.version, state.position,
-                    view["updated_at"], view["experience"], view["preferences"], state.scored, contracts,
-                ))  # fmt: skip
-        for customer_id, decisions in self.former.items():
-            for account_id, decision in decisions.items():
+        for customer_id in customer_ids:
+            state = self.states.get(customer_id)
+            for account_id, decision in (state.accounts if state is not None else {}).items():
+                rows.append((account_id, customer_id, decision.role or "other", decision.granted, decision.position))
+            for account_id, decision in self.former.get(customer_id, {}).items():
                 position = max(decision.position, self.erasures[customer_id])
-                role = decision.role or "other"
-                rows.append((account_id, customer_id, role, False, position))
-                members.setdefault(account_id, []).append(MemberRecord(customer_id, role, False, position))
-        views = [roll_up(account_id, records, rules) for account_id, records in sorted(members.items())]
-        account_rows = [(v["account_id"], v["version"], v["position"], orjson.dumps(v).decode()) for v in views]
-        return rows, account_rows
+                rows.append((account_id, customer_id, decision.role or "other", False, position))
+        return rows
+
+
+def roll_up_accounts(members: dict[str, list[MemberRecord]], rules: AccountRules) -> list[tuple[Any, ...]]:
+    """account_views rows rolled up from each account's membership records."""
+    views = [roll_up(account_id, records, rules) for account_id, records in sorted(members.items())]
+    return [(v["account_id"], v["version"], v["position"], orjson.dumps(v).decode()) for v in views]
 
 
 def _timeline_row(customer_id: str, entry: dict[str, Any]) -> tuple[Any, ...]:
