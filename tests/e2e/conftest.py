@@ -95,6 +95,19 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSystem]:
     assert running.process.returncode == 0, running.log.read_text()
 
 
+BATCH = {"content-type": "application/cloudevents-batch+json"}
+
+
+def customer() -> str:
+    """A new customer id, so tests sharing one running system never see each other's customers."""
+    return f"c-{uuid.uuid4().hex[:12]}"
+
+
+def event(event_type: str, data: dict[str, Any]) -> dict[str, Any]:
+    return {"specversion": "1.0", "id": f"e2e-{uuid.uuid4()}", "source": "tests/e2e", "type": event_type,
+            "time": "2026-10-01T10:00:00Z", "data": data}
+
+
 def touchpoint(customer: str, **data: Any) -> dict[str, Any]:
     return {
         "specversion": "1.0",

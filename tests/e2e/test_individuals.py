@@ -10,19 +10,20 @@ import orjson
 import pytest
 
 from contracts import topics
-from tests.e2e.conftest import RunningSystem, latest_view, produce, read_topic, touchpoint, wait_for, wait_for_version
+from tests.e2e.conftest import (
+    BATCH,
+    RunningSystem,
+    customer,
+    event,
+    latest_view,
+    produce,
+    read_topic,
+    touchpoint,
+    wait_for,
+    wait_for_version,
+)
 
 pytestmark = pytest.mark.e2e
-BATCH = {"content-type": "application/cloudevents-batch+json"}
-
-
-def customer() -> str:
-    return f"c-{uuid.uuid4().hex[:12]}"
-
-
-def event(event_type: str, data: dict) -> dict:
-    return {"specversion": "1.0", "id": f"e2e-{uuid.uuid4()}", "source": "tests/e2e", "type": event_type,
-            "time": "2026-10-01T10:00:00Z", "data": data}
 
 
 def rapport(system: RunningSystem, *args: str) -> str:

@@ -10,19 +10,9 @@ from collections import Counter
 import httpx
 import pytest
 
-from tests.e2e.conftest import RunningSystem, touchpoint, view_of, wait_for, wait_for_version
+from tests.e2e.conftest import BATCH, RunningSystem, customer, event, touchpoint, view_of, wait_for, wait_for_version
 
 pytestmark = pytest.mark.e2e
-BATCH = {"content-type": "application/cloudevents-batch+json"}
-
-
-def customer() -> str:
-    return f"c-{uuid.uuid4().hex[:12]}"
-
-
-def event(event_type: str, data: dict) -> dict:
-    return {"specversion": "1.0", "id": f"e2e-{uuid.uuid4()}", "source": "tests/e2e", "type": event_type,
-            "time": "2026-10-01T10:00:00Z", "data": data}
 
 
 def rebuild(system: RunningSystem, **settings: str) -> str:

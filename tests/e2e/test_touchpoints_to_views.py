@@ -1,6 +1,5 @@
 """A touchpoint sent over HTTP or Kafka comes out as a live view, over HTTP and on the view topic."""
 
-import uuid
 
 import httpx
 import orjson
@@ -9,6 +8,7 @@ import pytest
 from contracts import topics
 from tests.e2e.conftest import (
     RunningSystem,
+    customer,
     latest_view,
     produce,
     read_topic,
@@ -18,10 +18,6 @@ from tests.e2e.conftest import (
 )
 
 pytestmark = pytest.mark.e2e
-
-
-def customer() -> str:
-    return f"c-{uuid.uuid4().hex[:12]}"
 
 
 def test_http_touchpoint_reaches_the_view_and_the_view_topic(system: RunningSystem) -> None:
