@@ -86,6 +86,22 @@ class KafkaRecordProducer(RecordProducer):
             await consumer.stop()
 
 
+    async def expired(self, topic: str) -> bool:
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self._bootstrap, enable_auto_commit=False, **self._security.client_options()
+        )
+        await consumer.start()
+        try:
+            if topic not in await consumer.topics():
+                return False
+            partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+            ends = await consumer.end_offsets(partitions)
+            starts = await consumer.beginning_offsets(partitions)
+            return all(ends[tp] == starts[tp] for tp in partitions) and any(ends[tp] > 0 for tp in partitions)
+        finally:
+            await consumer.stop()
+
+
 async def _last_values(consumer: AIOKafkaConsumer, topic: str, timeout_s: float = 10.0) -> list[bytes]:
     if topic not in await consumer.topics():
         return []

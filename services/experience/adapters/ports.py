@@ -110,6 +110,11 @@ class RecordProducer(ABC):
         """The value of the last record of each partition of `topic` (none for a missing or empty topic)."""
 
     @abstractmethod
+    async def expired(self, topic: str) -> bool:
+        """True when `topic` held records that retention has since deleted: it holds none, yet its partitions'
+        end offsets are past 0. A broker that lost its data, or a recreated topic, starts again at 0."""
+
+    @abstractmethod
     async def ping(self, timeout_s: float = 2.0) -> None:
         """Raise BrokerUnavailableError unless the cluster answers a metadata request within `timeout_s`."""
 

@@ -79,8 +79,12 @@ class EventRelay:
         # nothing across restarts): never resume past what the topic really holds. Re-sending is safe, the
         # projection dedupes by position; skipping is not.
         saved = await checkpoint.load()
-        present = highest_position(await self._producer.last_values(self._topic))
-        return min(saved, present)
+        values = await self._producer.last_values(self._topic)
+        if not values and saved and await self._producer.expired(self._topic):
+            # Emptied by retention, not lost: what was published reached the broker and was read or expired.
+            # Starting over would send the whole store again after every quiet spell longer than the retention.
+            return saved
+        return min(saved, highest_position(values))
 
     async def _lead(self, checkpoint: Checkpoint) -> None:
         position = await self.resume_position(checkpoint)

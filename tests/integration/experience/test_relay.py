@@ -6,12 +6,16 @@ from collections.abc import AsyncIterator, Callable
 
 import orjson
 import pytest
+from aiokafka import TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.admin.records_to_delete import RecordsToDelete
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from contracts import canonical, parse_event
 from services.experience.adapters.event_store import PostgresEventStore
 from services.experience.adapters.kafka import KafkaRecordProducer
+from services.experience.adapters.ports import OutgoingRecord
 from services.experience.handlers.record_events import EventRecorder, to_new_event
 from services.experience.handlers.relay import EventRelay
 
@@ -143,3 +147,24 @@ async def test_two_replicas_publish_each_event_once(
         records = await read_topic(kafka_bootstrap, topic, count=20)
 
     assert sorted(positions(records)) == list(range(1, 21))
+
+
+async def test_only_a_topic_emptied_by_retention_counts_as_expired(
+    producer: KafkaRecordProducer, kafka_bootstrap: str, topic_names: Callable[[str], str]
+) -> None:
+    missing, topic = topic_names("missing"), await make_topic(kafka_bootstrap, topic_names("events"), partitions=2)
+    assert not await producer.expired(missing)
+    assert not await producer.expired(topic)  # new: nothing ever written, as after a broker lost its data
+    await producer.send_all(topic, [OutgoingRecord(f"c-{n}".encode(), b"{}", []) for n in range(4)])
+    assert not await producer.expired(topic)
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+    await admin.start()
+    try:
+        # What retention does: the records go, the offsets stay.
+        await admin.delete_records({TopicPartition(topic, p): RecordsToDelete(-1) for p in range(2)})
+    except Exception as error:
+        pytest.skip(f"this broker cannot delete records ({error!r}); real Kafka can")
+    finally:
+        await admin.close()
+    assert await producer.expired(topic)

@@ -142,6 +142,7 @@ class _FakeCheckpoint(Checkpoint):
 class FakeProducer(RecordProducer):
     def __init__(self) -> None:
         self.sent: dict[str, list[OutgoingRecord]] = {}
+        self.retention_emptied: set[str] = set()
         self.available = True
         self.pings = 0
 
@@ -156,6 +157,14 @@ class FakeProducer(RecordProducer):
     async def last_values(self, topic: str) -> list[bytes]:
         records = self.sent.get(topic, [])
         return [records[-1].value or b""] if records else []
+
+    async def expired(self, topic: str) -> bool:
+        return topic in self.retention_emptied
+
+    def expire(self, topic: str) -> None:
+        """As retention would: the records go, the offsets stay."""
+        self.sent[topic] = []
+        self.retention_emptied.add(topic)
 
 
 IDENTITIES = IdentityHasher(b"a-test-key-that-is-not-the-development-one")
