@@ -38,10 +38,12 @@ def test_a_rebuild_gives_the_same_views_and_keeps_the_erased_forgotten(system: R
         event("cx.account.membership.changed.v1", {"customer_id": ana, "account_id": account,
                                                    "role": "decision_maker", "member": True}),
         touchpoint(gone, note="Allergic to nuts; birthday on the 3rd."),
+        event("cx.account.membership.changed.v1", {"customer_id": gone, "account_id": account,
+                                                   "role": "purchasing", "member": True}),
     ]
     assert system.post("/v1/events", json=events, headers=BATCH).status_code == 202
     wait_for_version(system, ana, 4)
-    wait_for_version(system, gone, 1)
+    wait_for_version(system, gone, 2)
     assert httpx.delete(f"{system.experience}/v1/customers/{gone}", headers=system.auth, timeout=30).is_success
     wait_for(lambda: system.get(f"/v1/customers/{gone}").status_code == 404, 30, "the erasure")
     wait_for(lambda: system.get(f"/v1/accounts/{account}").status_code == 200, 30, "the account view")
