@@ -325,7 +325,10 @@ def crd_problems(docs: Iterable[dict[str, Any]]) -> list[str]:
 
 
 def _pod_spec(doc: dict[str, Any]) -> dict[str, Any]:
-    return ((doc.get("spec") or {}).get("template") or {}).get("spec") or {}
+    spec = doc.get("spec") or {}
+    if doc.get("kind") == "CronJob":  # the pod sits one template deeper
+        spec = (spec.get("jobTemplate") or {}).get("spec") or {}
+    return (spec.get("template") or {}).get("spec") or {}
 
 
 def _containers(pod: dict[str, Any]) -> list[dict[str, Any]]:
@@ -359,7 +362,7 @@ def manifest_rule_problems(docs: list[dict[str, Any]]) -> list[str]:
         if secret.get("data") or secret.get("stringData"):
             problems.append(f"{name_of(secret)}: a Secret with values is committed; reference one instead")
 
-    for workload in deployments + by_kind.get("Job", []):
+    for workload in deployments + by_kind.get("Job", []) + by_kind.get("CronJob", []):
         pod = _pod_spec(workload)
         pod_context = pod.get("securityContext") or {}
         for container in _containers(pod):

@@ -161,6 +161,13 @@ def _missing_topic(docs: Docs) -> None:
     docs[:] = [d for d in docs if not (d["kind"] == "KafkaTopic" and d["spec"]["topicName"] == "cx.intake.dlq.v1")]
 
 
+def _rebuild_as_root(docs: Docs) -> None:
+    cronjob = next(d for d in docs if d["kind"] == "CronJob" and d["metadata"]["name"] == "rapport-rebuild")
+    pod = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    del pod["securityContext"]["runAsNonRoot"]
+    del pod["containers"][0]["resources"]["limits"]
+
+
 BROKEN: dict[str, tuple[Callable[[Docs], None], str]] = {
     "no readiness probe": (_no_readiness_probe, "container experience: readinessProbe must GET /readyz"),
     "liveness on /readyz": (_liveness_on_readyz, "container projection: livenessProbe must GET /healthz"),
@@ -180,6 +187,7 @@ BROKEN: dict[str, tuple[Callable[[Docs], None], str]] = {
     "view topic not compacted": (_view_topic_not_compacted, "needs cleanup.policy=compact"),
     "KafkaTopic without cluster": (_topic_without_cluster, "metadata.labels[strimzi.io/cluster] is required"),
     "a topic missing": (_missing_topic, "topic cx.intake.dlq.v1 is not created"),
+    "rebuild template as root": (_rebuild_as_root, "rapport-rebuild container rebuild: runAsNonRoot is not true"),
 }
 
 
