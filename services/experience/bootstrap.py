@@ -2,7 +2,8 @@
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
+from typing import Any
 
 import structlog
 from fastapi import FastAPI
@@ -36,6 +37,18 @@ async def _start_intake(broker: KafkaBroker, retry_s: float = 2.0) -> None:
         except Exception as error:
             log.warning("intake.start_failed", error=repr(error), retry_in_s=retry_s)
             await asyncio.sleep(retry_s)
+
+
+async def _within(seconds: float, part: str, step: Awaitable[Any]) -> None:
+    """One step of shutting down, given up after `seconds`: a Kafka client stuck in a group join (seen on the
+    embedded broker) must not keep the process, or the pod's termination, waiting forever."""
+    # asyncio.wait, not a timeout around `await`: that would cancel the step and wait for it all the same.
+    running = asyncio.ensure_future(step)
+    done, _ = await asyncio.wait({running}, timeout=seconds)
+    if not done:
+        log.warning("shutdown.step_timed_out", part=part, after_s=seconds)
+    elif not running.cancelled() and running.exception() is not None:
+        log.warning("shutdown.step_failed", part=part, error=repr(running.exception()))
 
 
 def kafka_security(settings: ExperienceSettings) -> KafkaSecurity:
@@ -102,9 +115,9 @@ def create_app(settings: ExperienceSettings) -> FastAPI:
         finally:
             for task in tasks:
                 task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            await broker.stop()
-            await producer.stop()
+            await _within(settings.shutdown_step_s, "background tasks", asyncio.gather(*tasks, return_exceptions=True))
+            await _within(settings.shutdown_step_s, "intake consumer", broker.stop())
+            await _within(settings.shutdown_step_s, "producer", producer.stop())
             await engine.dispose()
 
     limits = Limits(max_body_bytes=settings.max_body_bytes, max_batch_events=settings.max_batch_events)

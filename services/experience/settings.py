@@ -55,6 +55,8 @@ class ExperienceSettings(BaseSettings):
     rate_limit_burst: int = Field(default=400, ge=1)
     readiness_broker_cache_s: float = Field(default=2.0, ge=0)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    # How long each step of shutting down (background tasks, the intake consumer, the producer) may take.
+    shutdown_step_s: float = Field(default=10.0, gt=0)
 
     @field_validator(
         "kafka_sasl_mechanism",

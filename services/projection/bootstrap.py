@@ -63,12 +63,18 @@ class Worker:
         if self.task.done() and not self.task.cancelled():
             raise ConsumerStoppedError("the projection consumer stopped") from self.task.exception()
 
-    async def stop(self) -> None:
+    async def stop(self, timeout_s: float = 10.0) -> None:
         if self.task.done():
             return  # crashed earlier: reported then (and by check()), not raised again at shutdown
         self.task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self.task
+        # Bounded: a Kafka client stuck leaving its group (seen on the embedded broker) must not keep the process,
+        # or the pod's termination, waiting forever; PostgreSQL holds the offsets that matter. asyncio.wait, not
+        # a timeout around `await task`: that would cancel the task again and wait for it all the same.
+        done, _ = await asyncio.wait({self.task}, timeout=timeout_s)
+        if not done:
+            log.warning("projection consumer did not stop in time", after_s=timeout_s)
+        elif not self.task.cancelled() and self.task.exception() is not None:
+            log.warning("projection consumer failed while stopping", error=repr(self.task.exception()))
 
 
 async def run_worker(

@@ -42,3 +42,27 @@ def test_forget_and_clear() -> None:
     assert cache.get("a", 1, 1) is None
     cache.clear()
     assert len(cache) == 0
+
+
+async def test_a_worker_that_will_not_stop_is_given_up_on() -> None:
+    import asyncio
+
+    from services.projection.bootstrap import Worker
+    from services.projection.entrypoints.consumer import ConsumerStatus
+
+    released = asyncio.Event()
+
+    async def stubborn() -> None:
+        while not released.is_set():
+            try:
+                await asyncio.sleep(10)
+            except asyncio.CancelledError:
+                continue  # as a client stuck in its group's leave would
+
+    task = asyncio.create_task(stubborn())
+    await asyncio.sleep(0)
+    await asyncio.wait_for(Worker(task, ConsumerStatus()).stop(timeout_s=0.05), timeout=5)
+    assert not task.done()
+    released.set()
+    task.cancel()
+    await asyncio.wait({task}, timeout=5)
