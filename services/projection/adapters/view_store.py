@@ -257,11 +257,9 @@ class PostgresViewStore:
             rows = await connection.execute(_LOAD_OFFSETS, {"group": group, "topic": topic})
             return {row.partition: row.next_offset for row in rows}
 
-    async def mark_published(
-        self, views: dict[str, int], accounts: dict[str, int] | None = None, tombstones: list[str] | None = None
-    ) -> None:
-        """Record what reached the view topics: customer views by position, accounts by revision, tombstones."""
+    async def mark_published(self, views: dict[str, int], tombstones: list[str] | None = None) -> None:
+        """Record what reached the customer view topic: views by position, and tombstones. (Accounts are marked
+        where they are published, under their roll-up lock: see ProjectBatch._publish_accounts.)"""
         async with self._engine.begin() as connection:
             await mark_published(connection, views)
-            await mark_accounts_published(connection, accounts or {})
             await mark_tombstones_published(connection, tombstones or [])
