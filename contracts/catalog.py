@@ -4,6 +4,15 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from contracts.event_types import (
+    ACCOUNT_MEMBERSHIP_CHANGED,
+    CONSENT_CHANGED,
+    CUSTOMER_ERASED,
+    IDENTITY_LINKED,
+    IDENTITY_UNLINKED,
+    PREFERENCE_STATED,
+    TOUCHPOINT_RECORDED,
+)
 from contracts.events import (
     AccountMembershipChangedEvent,
     ConsentChangedEvent,
@@ -13,6 +22,23 @@ from contracts.events import (
     PreferenceStatedEvent,
     TouchpointRecordedEvent,
 )
+
+# The type names stay importable from here, where the services and other teams found them first.
+__all__ = [
+    "ACCOUNT_MEMBERSHIP_CHANGED",
+    "CONSENT_CHANGED",
+    "CUSTOMER_ERASED",
+    "EVENT_TYPES",
+    "EXTRA_PREFERENCES",
+    "IDENTITY_LINKED",
+    "IDENTITY_UNLINKED",
+    "PERSONAL_FIELDS",
+    "PREFERENCE_STATED",
+    "TOUCHPOINT_RECORDED",
+    "CustomerEvent",
+    "EventParseError",
+    "parse_event",
+]
 
 CustomerEvent = (
     TouchpointRecordedEvent
@@ -24,14 +50,7 @@ CustomerEvent = (
     | CustomerErasedEvent
 )
 
-TOUCHPOINT_RECORDED = "cx.touchpoint.recorded.v1"
-PREFERENCE_STATED = "cx.preference.stated.v1"
-CONSENT_CHANGED = "cx.consent.changed.v1"
-IDENTITY_LINKED = "cx.identity.linked.v1"
-IDENTITY_UNLINKED = "cx.identity.unlinked.v1"
-ACCOUNT_MEMBERSHIP_CHANGED = "cx.account.membership.changed.v1"
-CUSTOMER_ERASED = "cx.customer.erased.v1"
-
+# Every type in contracts.event_types.ALL_TYPES, in its order, with the model that accepts it.
 EVENT_TYPES: dict[str, type[CustomerEvent]] = {
     TOUCHPOINT_RECORDED: TouchpointRecordedEvent,
     PREFERENCE_STATED: PreferenceStatedEvent,

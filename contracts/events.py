@@ -1,10 +1,19 @@
 """The data of each event type, version 1, and its typed envelope."""
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import AwareDatetime, Field, StringConstraints, field_validator, model_validator
 
 from contracts.envelope import AccountId, CloudEvent, CustomerId, StrictModel
+from contracts.event_types import (
+    AccountMembershipChangedType,
+    ConsentChangedType,
+    CustomerErasedType,
+    IdentityLinkedType,
+    IdentityUnlinkedType,
+    PreferenceStatedType,
+    TouchpointRecordedType,
+)
 from contracts.people import (
     AccountMembershipChanged,
     ConsentChanged,
@@ -129,35 +138,35 @@ class _CustomerEvent(CloudEvent):  # type: ignore[type-arg]
 
 
 class TouchpointRecordedEvent(_CustomerEvent):
-    type: Literal["cx.touchpoint.recorded.v1"]
+    type: TouchpointRecordedType
     data: TouchpointRecorded
 
 
 class PreferenceStatedEvent(_CustomerEvent):
-    type: Literal["cx.preference.stated.v1"]
+    type: PreferenceStatedType
     data: PreferenceStated
 
 
 class ConsentChangedEvent(_CustomerEvent):
-    type: Literal["cx.consent.changed.v1"]
+    type: ConsentChangedType
     data: ConsentChanged
 
 
 class IdentityLinkedEvent(_CustomerEvent):
-    type: Literal["cx.identity.linked.v1"]
+    type: IdentityLinkedType
     data: IdentityLinked
 
 
 class IdentityUnlinkedEvent(_CustomerEvent):
-    type: Literal["cx.identity.unlinked.v1"]
+    type: IdentityUnlinkedType
     data: IdentityUnlinked
 
 
 class AccountMembershipChangedEvent(_CustomerEvent):
-    type: Literal["cx.account.membership.changed.v1"]
+    type: AccountMembershipChangedType
     data: AccountMembershipChanged
 
 
 class CustomerErasedEvent(_CustomerEvent):
-    type: Literal["cx.customer.erased.v1"]
+    type: CustomerErasedType
     data: CustomerErased

@@ -15,6 +15,14 @@ from typing import Any
 import httpx
 from rich.console import Console
 
+from contracts.event_types import (
+    ACCOUNT_MEMBERSHIP_CHANGED,
+    CONSENT_CHANGED,
+    IDENTITY_LINKED,
+    PREFERENCE_STATED,
+    TOUCHPOINT_RECORDED,
+)
+
 console = Console(highlight=False, soft_wrap=True)
 START = datetime(2026, 9, 1, 18, 30, tzinfo=UTC)
 ACCOUNT = "acct-hollis-plastics"
@@ -32,22 +40,22 @@ def event(event_type: str, customer: str, n: int, days: float, data: dict[str, A
 
 
 def touchpoint(n: int, customer: str, days: float, **data: Any) -> dict[str, Any]:
-    return event("cx.touchpoint.recorded.v1", customer, n, days, {"customer_id": customer, **data})
+    return event(TOUCHPOINT_RECORDED, customer, n, days, {"customer_id": customer, **data})
 
 
 def preferences(n: int, customer: str, days: float, source: str = "stated", **prefs: Any) -> dict[str, Any]:
     data = {"customer_id": customer, "preferences": prefs, "source": source}
-    return event("cx.preference.stated.v1", customer, n, days, data)
+    return event(PREFERENCE_STATED, customer, n, days, data)
 
 
 def consent(n: int, customer: str, days: float, purpose: str, granted: bool, channel: str | None = None) -> dict:
     data = {"customer_id": customer, "purpose": purpose, "granted": granted, "channel": channel}
-    return event("cx.consent.changed.v1", customer, n, days, {k: v for k, v in data.items() if v is not None})
+    return event(CONSENT_CHANGED, customer, n, days, {k: v for k, v in data.items() if v is not None})
 
 
 def member(n: int, customer: str, days: float, role: str) -> dict[str, Any]:
     data = {"customer_id": customer, "account_id": ACCOUNT, "role": role, "member": True}
-    return event("cx.account.membership.changed.v1", customer, n, days, data)
+    return event(ACCOUNT_MEMBERSHIP_CHANGED, customer, n, days, data)
 
 
 def family_restaurant() -> list[dict[str, Any]]:
@@ -58,12 +66,12 @@ def family_restaurant() -> list[dict[str, Any]]:
                     timezone="Europe/Madrid", tone="casual", language="es"),
         consent(2, c, 0, "marketing", True, "email"),
         consent(3, c, 0, "service", True),
-        event("cx.identity.linked.v1", c, 4, 0, {"customer_id": c, "identity": card}),
+        event(IDENTITY_LINKED, c, 4, 0, {"customer_id": c, "identity": card}),
         touchpoint(5, c, 1, channel="store", kind="visit", sentiment=0.8, emotion="delighted",
                    note="Family night with the kids; asked about the birthday menu."),
         # The till knows her only by her loyalty card: intake resolves it to her.
-        event("cx.touchpoint.recorded.v1", c, 6, 8, {"identity": card, "channel": "store", "kind": "purchase",
-                                                     "sentiment": 0.6, "value": {"amount": 64.5, "currency": "EUR"}}),
+        event(TOUCHPOINT_RECORDED, c, 6, 8, {"identity": card, "channel": "store", "kind": "purchase",
+                                             "sentiment": 0.6, "value": {"amount": 64.5, "currency": "EUR"}}),
         touchpoint(7, c, 15, channel="store", kind="visit", rating={"scale": "stars", "value": 5}),
         touchpoint(8, c, 22, channel="app", kind="delivery", sentiment=-0.7, emotion="annoyed",
                    note="Order arrived wrong: no gluten-free pasta for her son."),

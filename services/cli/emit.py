@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 
 from contracts import parse_event, topics
+from contracts.event_types import TOUCHPOINT_RECORDED
 from services.cli.kafka_security import PLAINTEXT
 from services.experience.adapters.kafka_security import KafkaSecurity
 
@@ -28,7 +29,7 @@ def build_touchpoint(
         "specversion": "1.0",
         "id": f"cli-{uuid.uuid4()}",
         "source": "rapport/cli",
-        "type": "cx.touchpoint.recorded.v1",
+        "type": TOUCHPOINT_RECORDED,
         "time": datetime.now(UTC).isoformat(),
         "data": data,
     }

@@ -6,6 +6,8 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from contracts.event_types import PREFERENCE_STATED, TOUCHPOINT_RECORDED
+
 CHANNELS = ["store", "web", "app", "email", "phone", "chat", "social", "review_site", "field_sales"]
 KINDS = ["purchase", "visit", "support_case", "complaint", "review", "survey_response", "delivery", "return"]
 EMOTIONS = ["delighted", "relieved", "content", "indifferent", "confused", "annoyed", "let_down"]
@@ -33,11 +35,11 @@ class TouchpointLoad:
             "time": when, "subject": customer,
         }
         if r.random() < 0.05:
-            event["type"] = "cx.preference.stated.v1"
+            event["type"] = PREFERENCE_STATED
             event["data"] = {"customer_id": customer, "preferences": {
                 "channel": r.choice(CHANNELS[:6]), "tone": r.choice(["formal", "casual"])}}
         else:
-            event["type"] = "cx.touchpoint.recorded.v1"
+            event["type"] = TOUCHPOINT_RECORDED
             event["data"] = self._touchpoint(customer)
         return event, customer, n
 

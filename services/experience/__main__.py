@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from services.experience.adapters.migrate import migrate
 from services.experience.bootstrap import create_app
 from services.experience.logs import configure_logging
+from services.experience.runtime import tune_gc
 from services.experience.settings import ExperienceSettings
 
 
@@ -26,7 +27,9 @@ class _AnnouncingServer(uvicorn.Server):
 
 def serve(settings: ExperienceSettings) -> None:
     configure_logging(settings.log_level)
+    # loop and http "auto": uvloop and httptools, which the project installs, where the platform has them
     config = uvicorn.Config(create_app(settings), host=settings.http_host, port=settings.http_port, log_level="warning")
+    tune_gc()
     _AnnouncingServer(config).run()  # uvicorn turns SIGTERM/SIGINT into a graceful shutdown
 
 

@@ -9,6 +9,7 @@ from services.projection.adapters.metrics import ProjectionMetrics
 from services.projection.adapters.migrate import migrate
 from services.projection.bootstrap import create_app, rebuild_views, run_worker
 from services.projection.logs import configure_logging
+from services.projection.runtime import run, tune_gc
 from services.projection.settings import ProjectionSettings
 
 
@@ -24,6 +25,8 @@ def main() -> None:
     asyncio.run(migrate(settings.database_url))
     if mode == "serve":
         print(f"projection service listening on http://{settings.http_host}:{settings.http_port}", flush=True)
+        tune_gc()
+        # loop and http "auto": uvloop and httptools, which the project installs, where the platform has them
         uvicorn.run(create_app(settings), host=settings.http_host, port=settings.http_port, log_level="warning")
     elif mode == "worker":
         metrics = ProjectionMetrics()
@@ -31,7 +34,7 @@ def main() -> None:
             # No HTTP API in a worker: Prometheus scrapes its own small server instead.
             metrics.serve(settings.http_host, settings.metrics_port)
         try:
-            asyncio.run(run_worker(settings, metrics=metrics))
+            run(run_worker(settings, metrics=metrics))
         except KeyboardInterrupt:
             pass
     elif mode == "rebuild":

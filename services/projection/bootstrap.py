@@ -103,7 +103,7 @@ async def run_worker(
         await ProjectionConsumer(
             consumer, store, project, topic=settings.events_topic, group=settings.consumer_group,
             batch_max_records=settings.batch_max_records, batch_timeout_ms=settings.batch_timeout_ms,
-            status=status, metrics=metrics,
+            batch_lagging_max_records=settings.batch_lagging_max_records, status=status, metrics=metrics,
         ).run()  # fmt: skip
     finally:
         await consumer.stop()

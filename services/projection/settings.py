@@ -32,6 +32,9 @@ class ProjectionSettings(BaseSettings):
     # Large batches amortise the per-transaction cost; a short wait keeps views fresh under light load.
     batch_max_records: int = Field(default=5000, ge=1)
     batch_timeout_ms: int = Field(default=20, ge=0)
+    # A worker whose fetches come back full doubles its batch up to this, folding more events into each view it
+    # writes and publishes; it halves again once fetches come back less than half full.
+    batch_lagging_max_records: int = Field(default=40_000, ge=1)
     # Fold states a worker keeps between batches (least recently used go; 0 = none): a state PostgreSQL confirms
     # is current need not be decoded again. A few KB each.
     state_cache_size: int = Field(default=20_000, ge=0)

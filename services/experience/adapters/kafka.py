@@ -4,8 +4,8 @@ import asyncio
 from collections.abc import Sequence
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.partitioner import DefaultPartitioner
 
+from services.common.kafka_send import send_batched
 from services.experience.adapters.kafka_security import KafkaSecurity
 from services.experience.adapters.ports import BrokerUnavailableError, OutgoingRecord, RecordProducer
 
@@ -21,7 +21,6 @@ class KafkaRecordProducer(RecordProducer):
         self._linger_ms = linger_ms
         self._security = security or KafkaSecurity()
         self._producer: AIOKafkaProducer | None = None
-        self._partitioner = DefaultPartitioner()
 
     async def start(self) -> None:
         self._producer = AIOKafkaProducer(
@@ -42,28 +41,11 @@ class KafkaRecordProducer(RecordProducer):
             self._producer = None
 
     async def send_all(self, topic: str, records: Sequence[OutgoingRecord]) -> None:
-        """Send in order per partition, one record batch per partition per request, and await every ack.
-
-        Building the batches here instead of calling send() per record saves the per-record future and
-        partition lookup, about a third of the relay's cost per event. The partitioner is the producer's own
-        default (murmur2 of the key), so a customer's events land where send() would have put them.
-        """
+        """Send in order per partition, in closed per-partition batches, and await every ack (about a third less
+        of the relay's cost per event than a send() per record)."""
         producer = self._producer
         assert producer is not None, "start() first"
-        partitions = sorted(await producer.partitions_for(topic))
-        by_partition: dict[int, list[OutgoingRecord]] = {}
-        for record in records:
-            by_partition.setdefault(self._partitioner(record.key, partitions, partitions), []).append(record)
-        futures = []
-        for partition, mine in by_partition.items():
-            batch = producer.create_batch()
-            for record in mine:
-                if batch.append(key=record.key, value=record.value, timestamp=None, headers=record.headers) is None:
-                    futures.append(await producer.send_batch(batch, topic, partition=partition))
-                    batch = producer.create_batch()
-                    batch.append(key=record.key, value=record.value, timestamp=None, headers=record.headers)
-            futures.append(await producer.send_batch(batch, topic, partition=partition))
-        await asyncio.gather(*futures)
+        await send_batched(producer, topic, ((r.key, r.value, r.headers) for r in records))
 
     async def ping(self, timeout_s: float = 2.0) -> None:
         """A metadata round trip to the cluster, on the producer's own connections."""
@@ -84,7 +66,6 @@ class KafkaRecordProducer(RecordProducer):
             return await _last_values(consumer, topic)
         finally:
             await consumer.stop()
-
 
     async def expired(self, topic: str) -> bool:
         consumer = AIOKafkaConsumer(

@@ -12,13 +12,9 @@ from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from contracts.event_types import CUSTOMER_ERASED, IDENTITY_LINKED, IDENTITY_UNLINKED, TOUCHPOINT_RECORDED
 from services.experience.domain.append import NewEvent, Numbered, Refusal
 from services.experience.domain.identities import IdentityKey
-
-TOUCHPOINT_RECORDED = "cx.touchpoint.recorded.v1"
-IDENTITY_LINKED = "cx.identity.linked.v1"
-IDENTITY_UNLINKED = "cx.identity.unlinked.v1"
-CUSTOMER_ERASED = "cx.customer.erased.v1"
 
 UNKNOWN_IDENTITY = "unknown_identity"
 IDENTITY_MISMATCH = "identity_mismatch"

@@ -6,7 +6,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.projection.adapters.database import json_param
-from services.projection.adapters.documents import decode
+from services.projection.adapters.documents import decode, decode_state
 from services.projection.domain import MemberRecord
 
 # Payload: notices '<customer id>:<position>' or '<customer id>:erased', one a line (ids hold no whitespace), as
@@ -107,11 +107,11 @@ async def load_members(connection: AsyncConnection, account_ids: list[str]) -> d
 def member_record(row: Any) -> MemberRecord:
     """A row of account_members joined to the member's view row (absent once erased or left)."""
     view = decode(row.view) if row.view is not None else {}
-    state = decode(row.fold_state) if row.fold_state is not None else {}
+    state = decode_state(row.fold_state) if row.fold_state is not None else None
     return MemberRecord(
         row.customer_id, row.role, row.member and row.version is not None, row.membership_position,
         row.version or 0, row.position or 0, view.get("updated_at"), view.get("experience") or {},
-        view.get("preferences") or {}, state.get("scored") or 0, state.get("contracts") or [],
+        view.get("preferences") or {}, state.scored if state else 0, state.contracts if state else [],
     )  # fmt: skip
 
 

@@ -7,15 +7,28 @@ matters more than its ratio: LZ4 compresses a 2 KB document in ~1.5 us where zli
 was then a quarter of a projection worker's CPU), for output about twice as large but still small enough to stay
 inline. Documents written by the first bytea migration are zlib; `decode` reads both, told apart by their magic.
 PostgreSQL never looks inside (no `view->...` in SQL): every reader decodes in Python.
+
+Fold states are msgpack, written and read by msgspec straight from and into the state's Structs: measured here
+on the benchmark's states (~1.5 KB), 4-6 us to encode and 20-30 us to decode, where JSON + LZ4 + building the
+dataclasses back took 37 and 119. States stored as JSON before (LZ4 or zlib) still read.
 """
 
 import zlib
 from typing import Any
 
 import lz4.frame
+import msgspec
 import orjson
 
+from services.projection.domain.state import CustomerState
+
 _LZ4_MAGIC = b"\x04\x22\x4d\x18"
+# A stored state is the msgpack array [format, day bits as little-endian bytes, the state]: the day bitmap grows
+# past the 64 bits msgpack integers hold. 0x93 (an array of three) starts no LZ4 frame nor zlib stream.
+_STATE_FORMAT = 1
+_STATE_MARK = b"\x93"
+_state_encoder = msgspec.msgpack.Encoder()
+_state_decoder = msgspec.msgpack.Decoder(tuple[int, bytes, CustomerState])
 
 
 def encode(document: object) -> bytes:
@@ -32,3 +45,18 @@ def decode(stored: bytes) -> Any:
     if raw[:4] == _LZ4_MAGIC:
         return orjson.loads(lz4.frame.decompress(raw))
     return orjson.loads(zlib.decompress(raw))  # written before LZ4, by migration p0003 or its era
+
+
+def encode_state(state: CustomerState) -> bytes:
+    days = state.day_bits
+    stored = msgspec.structs.replace(state, day_bits=0)  # shallow: the records themselves are not copied
+    return _state_encoder.encode((_STATE_FORMAT, days.to_bytes((days.bit_length() + 7) // 8, "little"), stored))
+
+
+def decode_state(stored: bytes) -> CustomerState:
+    raw = bytes(stored)
+    if raw[:1] != _STATE_MARK:
+        return CustomerState.from_json(decode(raw))  # stored as JSON, before msgpack
+    _, days, state = _state_decoder.decode(raw)
+    state.day_bits = int.from_bytes(days, "little")
+    return state

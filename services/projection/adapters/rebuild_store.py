@@ -17,7 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.projection.adapters.accounts_and_erasure import member_record
-from services.projection.adapters.documents import decode
+from services.projection.adapters.documents import decode_state
 from services.projection.domain import CustomerState, MemberRecord
 
 # The tables a rebuild replaces, in the order they are locked (the order a projection batch first touches them,
@@ -123,7 +123,7 @@ class RebuildTables:
     async def states(self, customer_ids: list[str]) -> dict[str, CustomerState]:
         """The fold states the twin holds for these customers (written by the shards' replays)."""
         rows = await self._connection.execute(_TWIN_STATES, {"ids": customer_ids})
-        return {row.customer_id: CustomerState.from_json(decode(row.fold_state)) for row in rows}
+        return {row.customer_id: decode_state(row.fold_state) for row in rows}
 
     async def members(self) -> dict[str, list[MemberRecord]]:
         """Every account's membership records, from the twins."""

@@ -1,12 +1,12 @@
 """Publishes whole customer views to the compacted view topic, keyed by customer id."""
 
-import asyncio
 from collections.abc import Mapping
 from typing import Any
 
 import orjson
 from aiokafka import AIOKafkaProducer
 
+from services.common.kafka_send import send_batched
 from services.projection.domain.tracing import TRACEPARENT
 
 
@@ -38,16 +38,16 @@ class KafkaViewPublisher:
         """Send every view and return once the broker acknowledged all of them. A view whose key has a
         traceparent (the latest one its events carried) goes out with it as a header, continuing the trace.
         `serialised`, when given, holds each view's JSON already (the batch made it for storage)."""
-        key, send, topic, traces = self._key_field, self._producer.send, self._topic, traceparents or {}
+        key, traces = self._key_field, traceparents or {}
         values = serialised if serialised is not None else [orjson.dumps(view) for view in views]
-        deliveries = []
+        records = []
         for view, value in zip(views, values, strict=True):
             view_key = view[key]
             traceparent = traces.get(view_key)
-            headers = None if traceparent is None else [(TRACEPARENT, traceparent.encode())]
-            deliveries.append(await send(topic, value=value, key=view_key.encode(), headers=headers))
-        await asyncio.gather(*deliveries)
+            records.append(
+                (view_key.encode(), value, None if traceparent is None else [(TRACEPARENT, traceparent.encode())])
+            )
+        await send_batched(self._producer, self._topic, records)
 
     async def publish_tombstones(self, keys: list[str]) -> None:
-        deliveries = [await self._producer.send(self._topic, value=None, key=key.encode()) for key in keys]
-        await asyncio.gather(*deliveries)
+        await send_batched(self._producer, self._topic, [(key.encode(), None, None) for key in keys])

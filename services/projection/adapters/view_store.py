@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.projection.adapters import accounts_and_erasure as sql
 from services.projection.adapters.database import json_param
-from services.projection.adapters.documents import decode
+from services.projection.adapters.documents import decode, decode_state
 from services.projection.adapters.state_cache import StateCache
 from services.projection.domain import CustomerState, MemberRecord
 
@@ -135,7 +135,7 @@ class BatchTransaction:
 
     async def load_states(self, customer_ids: list[str]) -> dict[str, CustomerState]:
         rows = await self._connection.execute(_LOAD_STATES, {"ids": customer_ids})
-        return {row.customer_id: CustomerState.from_json(decode(row.fold_state)) for row in rows}
+        return {row.customer_id: decode_state(row.fold_state) for row in rows}
 
     async def load_states_through(
         self, customer_ids: list[str], cache: StateCache
@@ -155,7 +155,7 @@ class BatchTransaction:
                 states[row.customer_id] = cached
         if missing:
             for row in await self._connection.execute(_READ_STATES, {"ids": missing}):
-                states[row.customer_id] = CustomerState.from_json(decode(row.fold_state))
+                states[row.customer_id] = decode_state(row.fold_state)
         return states, table
 
     async def save_views(self, rows: ViewRows) -> None:

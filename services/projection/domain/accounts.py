@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from services.projection.domain.events import iso
+from services.projection.domain.state import RecentState
 
 DECISION_MAKER = "decision_maker"
 
@@ -38,7 +39,7 @@ class MemberRecord:
     experience: dict[str, Any] = field(default_factory=dict)
     preferences: dict[str, Any] = field(default_factory=dict)
     scored: int = 0
-    contracts: list[dict[str, Any]] = field(default_factory=list)  # fold-state entries, times in microseconds
+    contracts: list[RecentState] = field(default_factory=list)  # from the member's fold state
 
 
 def roll_up(account_id: str, records: list[MemberRecord], rules: AccountRules) -> dict[str, Any]:
@@ -98,15 +99,15 @@ def _risk(current: list[MemberRecord], score: float, rules: AccountRules) -> lis
 
 def _contract_touchpoints(account_id: str, current: list[MemberRecord], limit: int) -> list[dict[str, Any]]:
     touches = [
-        (t["time_us"], t["position"], r.customer_id, t)
+        (t.time_us, t.position, r.customer_id, t)
         for r in current
         for t in r.contracts
-        if t.get("account_id") in (None, account_id)
+        if t.account_id in (None, account_id)
     ]
     touches.sort(key=lambda item: (item[0], item[1]), reverse=True)
     return [
-        {"event_id": t["event_id"], "time": t.get("time") or iso(t["time_us"]), "channel": t["channel"],
-         "kind": t["kind"], "sentiment": t["sentiment"], "feeling": t["feeling"], "emotion": t.get("emotion"),
-         "outcome": t.get("outcome"), "customer_id": customer_id}
+        {"event_id": t.event_id, "time": t.time or iso(t.time_us), "channel": t.channel, "kind": t.kind,
+         "sentiment": t.sentiment, "feeling": t.feeling, "emotion": t.emotion, "outcome": t.outcome,
+         "customer_id": customer_id}
         for _, _, customer_id, t in touches[:limit]
     ]  # fmt: skip

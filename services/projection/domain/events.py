@@ -7,15 +7,16 @@ from typing import Any
 
 from contracts import canonical
 
+# Re-exported: code that reads stored events has long found the type names here.
+from contracts.event_types import ACCOUNT_MEMBERSHIP_CHANGED as ACCOUNT_MEMBERSHIP_CHANGED
+from contracts.event_types import CONSENT_CHANGED as CONSENT_CHANGED
+from contracts.event_types import CUSTOMER_ERASED as CUSTOMER_ERASED
+from contracts.event_types import PREFERENCE_STATED as PREFERENCE_STATED
+from contracts.event_types import TOUCHPOINT_RECORDED as TOUCHPOINT_RECORDED
+
 _UNIX_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 _US_PER_DAY = 86_400_000_000
-
-TOUCHPOINT_RECORDED = "cx.touchpoint.recorded.v1"
-PREFERENCE_STATED = "cx.preference.stated.v1"
-CONSENT_CHANGED = "cx.consent.changed.v1"
-ACCOUNT_MEMBERSHIP_CHANGED = "cx.account.membership.changed.v1"
-CUSTOMER_ERASED = "cx.customer.erased.v1"
 
 
 class UndecodableEventError(ValueError):

@@ -12,8 +12,8 @@ both kinds, so one function serves every route and every shape.
 from typing import Any, TypeVar, cast
 
 from contracts.catalog import EXTRA_PREFERENCES, PERSONAL_FIELDS
+from contracts.event_types import PREFERENCE_STATED, TOUCHPOINT_RECORDED
 from contracts.preferences import CATALOGUE
-from services.projection.domain.events import PREFERENCE_STATED, TOUCHPOINT_RECORDED
 
 # Touchpoint fields are top-level names in `data` ("identity", not "identity.value": the whole object goes).
 PERSONAL_KEYS = frozenset(path.split(".", 1)[0] for path in PERSONAL_FIELDS.get(TOUCHPOINT_RECORDED, ()))

@@ -7,17 +7,15 @@
   `half_life_days`), both relative to the latest scored touchpoint and both negativity-weighted.
 """
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from services.projection.domain.events import iso
+from services.projection.domain.rules import FoldRules
 from services.projection.domain.state import CustomerState
-
-if TYPE_CHECKING:
-    from services.projection.domain.fold import FoldRules
 
 
 def risk_reasons(
-    state: CustomerState, rules: "FoldRules", issues: list[tuple[int, str, str, str | None]]
+    state: CustomerState, rules: FoldRules, issues: list[tuple[int, str, str, str | None]]
 ) -> list[dict[str, Any]]:
     reasons: list[dict[str, Any]] = []
     if issues:
@@ -37,7 +35,7 @@ def risk_reasons(
     return reasons
 
 
-def falling_drop(state: CustomerState, rules: "FoldRules") -> float | None:
+def falling_drop(state: CustomerState, rules: FoldRules) -> float | None:
     """Long-run score minus short-memory score, unrounded; None when there is too little to tell."""
     if state.scored < rules.falling_min_scored or state.weight_total <= 0 or state.short_weight_total <= 0:
         return None

@@ -1,14 +1,12 @@
 """Fold one touchpoint: counts, loyalty, the score, the recent lists and open issues, all order-independent."""
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from services.projection.domain import scoring
 from services.projection.domain.events import StoredEvent, iso
 from services.projection.domain.issues import ISSUE_KINDS, track_issue
+from services.projection.domain.rules import FoldRules
 from services.projection.domain.state import ChannelUse, CustomerState, RecentState, keep_latest
-
-if TYPE_CHECKING:
-    from services.projection.domain.fold import FoldRules
 
 US_PER_DAY = 86_400_000_000
 NOT_CHOSEN_BY_CUSTOMER = "marketing_message"  # our message on a channel says nothing about what they prefer
@@ -19,7 +17,7 @@ def is_contract_related(kind: str, channel: str) -> bool:
     return kind == "contract_renewal" or (kind == "meeting" and channel == "field_sales")
 
 
-def fold_touchpoint(state: CustomerState, event: StoredEvent, rules: "FoldRules") -> dict[str, Any]:
+def fold_touchpoint(state: CustomerState, event: StoredEvent, rules: FoldRules) -> dict[str, Any]:
     """Count the touchpoint, fold it into the score and the recent lists; return its timeline entry."""
     data = event.data
     channel = str(data.get("channel", "other"))
@@ -105,7 +103,7 @@ def _follow_account(state: CustomerState, event: StoredEvent, account_id: Any) -
         state.account_rank = rank
 
 
-def _score(state: CustomerState, time_us: int, sentiment: float, rules: "FoldRules") -> None:
+def _score(state: CustomerState, time_us: int, sentiment: float, rules: FoldRules) -> None:
     long_life, short_life = rules.half_life_days, rules.falling_half_life_days
     if state.score_ref_us is None:
         state.score_ref_us = time_us

@@ -1,17 +1,15 @@
 """Render a customer's state as the public CustomerView document (a plain dict: no validation cost)."""
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from services.projection.domain.events import iso
 from services.projection.domain.issues import open_issues
 from services.projection.domain.preferences import render_preferences
 from services.projection.domain.risk import risk_reasons
+from services.projection.domain.rules import FoldRules
 from services.projection.domain.scoring import score
 from services.projection.domain.state import CustomerState, RecentState
 from services.projection.domain.touchpoints import US_PER_DAY
-
-if TYPE_CHECKING:
-    from services.projection.domain.fold import FoldRules
 
 DAYS_PER_MONTH = 30.44
 
@@ -20,11 +18,9 @@ def _time(micros: int | None) -> str | None:
     return None if micros is None else iso(micros)
 
 
-def render_view(state: CustomerState, rules: "FoldRules | None" = None) -> dict[str, Any]:
+def render_view(state: CustomerState, rules: FoldRules | None = None) -> dict[str, Any]:
     """The contracts.CustomerView document for `state`."""
     if rules is None:
-        from services.projection.domain.fold import FoldRules
-
         rules = FoldRules()
     issues = open_issues(state)
     reasons = risk_reasons(state, rules, issues)

@@ -11,9 +11,15 @@ from aiokafka.errors import CommitFailedError, IllegalStateError
 
 from services.projection.adapters.metrics import ProjectionMetrics
 from services.projection.adapters.view_store import PostgresViewStore
+from services.projection.entrypoints.batch_size import BatchSize
 from services.projection.handlers.project_batch import BatchOutcome, ProjectBatch
 
 log = structlog.get_logger(__name__)
+
+# Kafka's committed offsets are only a hint for tools (lag dashboards, `rapport status`); PostgreSQL holds the
+# offsets that count. Committed at most this often while busy, and whenever the worker goes idle: a commit per
+# batch was a broker round trip on every batch's critical path.
+HINT_INTERVAL_S = 1.0
 
 
 @dataclass
@@ -103,13 +109,15 @@ class ProjectionConsumer:
 
     def __init__(
         self, consumer: AIOKafkaConsumer, store: PostgresViewStore, project: ProjectBatch, *,
-        topic: str, group: str, batch_max_records: int, batch_timeout_ms: int,
+        topic: str, group: str, batch_max_records: int, batch_timeout_ms: int, batch_lagging_max_records: int = 0,
         status: ConsumerStatus | None = None, metrics: ProjectionMetrics | None = None,
     ) -> None:  # fmt: skip
         self._consumer, self._store, self._project = consumer, store, project
         self._topic, self._group = topic, group
-        self._max_records, self._timeout_ms = batch_max_records, batch_timeout_ms
+        self._size, self._timeout_ms = BatchSize(batch_max_records, batch_lagging_max_records), batch_timeout_ms
         self._lock = asyncio.Lock()
+        self._hints: dict[TopicPartition, int] = {}  # offsets projected, not yet committed to Kafka
+        self._hinted_at = 0.0
         self.status = status or ConsumerStatus()
         self._metrics = metrics or ProjectionMetrics()
 
@@ -117,16 +125,20 @@ class ProjectionConsumer:
         listener = OffsetsFromDatabase(self._consumer, self._store, self._group, self._lock, self.status, self._metrics)
         self._consumer.subscribe([self._topic], listener=listener)
         while True:
-            fetched = await self._consumer.getmany(timeout_ms=self._timeout_ms, max_records=self._max_records)
+            fetched = await self._consumer.getmany(timeout_ms=self._timeout_ms, max_records=self._size.limit)
+            self._size.observe(sum(len(records) for records in fetched.values()))
             async with self._lock:
                 batch = still_ours(fetched, self.status.next_offsets)
                 if not batch:
                     self._measure_lag()  # an idle fetch still brings the partitions' ends
+                    await self._idle()
                     continue
                 started = time.perf_counter()
                 outcome = await self._project({tp.partition: records for tp, records in batch.items()})
                 next_offsets = {tp: records[-1].offset + 1 for tp, records in batch.items()}
-                await self._commit_hint(next_offsets)
+                self._hints.update(next_offsets)
+                if time.monotonic() - self._hinted_at >= HINT_INTERVAL_S:
+                    await self._commit_hint()
                 self.status.next_offsets.update(next_offsets)
                 self._measure_lag()
                 self._observe(outcome, time.perf_counter() - started)
@@ -161,7 +173,18 @@ class ProjectionConsumer:
             trace_ids=list(outcome.trace_ids),
         )  # fmt: skip
 
-    async def _commit_hint(self, offsets: dict[TopicPartition, int]) -> None:
+    async def _idle(self) -> None:
+        """Nothing to project: catch up on the bookkeeping batches leave for later."""
+        await self._project.flush_marks()
+        if self._hints:
+            await self._commit_hint()
+
+    async def _commit_hint(self) -> None:
+        # Only partitions still assigned: one taken away since is its new owner's to commit.
+        offsets = {tp: offset for tp, offset in self._hints.items() if tp in self.status.next_offsets}
+        self._hints, self._hinted_at = {}, time.monotonic()
+        if not offsets:
+            return
         try:
             await self._consumer.commit(offsets)
         except (CommitFailedError, IllegalStateError) as error:

@@ -10,7 +10,7 @@ import orjson
 import structlog
 
 from contracts import canonical
-from services.projection.adapters.documents import compress, encode
+from services.projection.adapters.documents import compress, encode_state
 from services.projection.adapters.state_cache import StateCache
 from services.projection.adapters.view_publisher import KafkaViewPublisher
 from services.projection.adapters.view_store import BatchTransaction, PostgresViewStore, ViewRows
@@ -74,6 +74,26 @@ class _Changes:
     serialised: list[bytes] = field(default_factory=list)  # each of `views` as JSON, in the same order
     states: list[CustomerState] = field(default_factory=list)  # the folded states this batch stores
     table: int = 0  # customer_views' table id, which a cached state must come from
+
+
+@dataclass(slots=True)
+class PublishedMarks:
+    """What reached the view topic but is not yet recorded as published. Recorded in the next batch's transaction
+    (or by `flush_marks` when the worker goes idle) instead of one more transaction per batch: the mark only tells
+    start-up what to publish again, and publishing a view twice is harmless on a compacted topic."""
+
+    views: dict[str, int] = field(default_factory=dict)  # customer id -> position published
+    tombstones: list[str] = field(default_factory=list)
+
+    def add(self, views: dict[str, int], tombstones: list[str]) -> None:
+        for customer_id, position in views.items():
+            if position > self.views.get(customer_id, 0):
+                self.views[customer_id] = position
+        self.tombstones.extend(tombstones)
+
+    def clear(self) -> None:
+        self.views.clear()
+        self.tombstones.clear()
 
 
 @dataclass(slots=True)
@@ -147,6 +167,7 @@ class ProjectBatch:
         self._group, self._topic = group, topic
         self._account_publisher = account_publisher
         self._account_rules = account_rules or AccountRules()
+        self._marks = PublishedMarks()
 
     async def __call__(self, batch: Mapping[int, Sequence[Record]]) -> BatchOutcome:
         decoded = Decoded()
@@ -172,10 +193,13 @@ class ProjectBatch:
 
     async def _commit(self, decoded: Decoded, next_offsets: dict[int, int]) -> _Changes:
         async with self._store.transaction() as tx:
+            await tx.mark_published(self._marks.views)
+            await tx.mark_tombstones_published(self._marks.tombstones)
             changes = await self._project(tx, decoded)
             # A partition is in position order and this batch is all of it up to its next offset: once committed,
             # every event of its customers up to the highest position read is in the views (read-your-writes).
             await tx.save_offsets(self._group, self._topic, next_offsets, decoded.highest)
+        self._marks.clear()
         if self._cache is not None:
             self._cache.put(changes.states, changes.table)
             self._cache.forget(list(changes.erased))
@@ -218,7 +242,7 @@ class ProjectBatch:
             # not a render (~18 us) that would also need the fold rules in every process that reads; and it is
             # exactly what was published. Compressed, it costs PostgreSQL far less than it did as jsonb.
             view_rows.add(customer_id, state.version, state.position, view["updated_at"], compress(serialised),
-                          encode(state.to_json()), decoded.partitions[customer_id])  # fmt: skip
+                          encode_state(state), decoded.partitions[customer_id])  # fmt: skip
             timeline_rows.extend(_timeline_row(customer_id, entry) for entry in result.timeline)
             # A member's view feeds their accounts' roll-ups; a membership change feeds the account it names.
             touched.update(account for account, decision in state.accounts.items() if decision.granted)
@@ -246,10 +270,15 @@ class ProjectBatch:
         if changes.erased:
             await self._publisher.publish_tombstones(list(changes.erased))
         if changes.views or changes.erased:
-            published = {v["customer_id"]: v["position"] for v in changes.views}
-            await self._store.mark_published(published, tombstones=list(changes.erased))
+            self._marks.add({v["customer_id"]: v["position"] for v in changes.views}, list(changes.erased))
         if changes.account_revisions and self._account_publisher is not None:
             await self._publish_accounts(self._account_publisher, sorted(changes.account_revisions))
+
+    async def flush_marks(self) -> None:
+        """Record what was published but not yet marked; for an idle moment, off the path of any batch."""
+        if self._marks.views or self._marks.tombstones:
+            await self._store.mark_published(self._marks.views, tombstones=self._marks.tombstones)
+            self._marks.clear()
 
     async def _publish_accounts(self, publisher: KafkaViewPublisher, account_ids: list[str]) -> None:
         # Not the views this batch rendered: an account's members live on several partitions, so another worker

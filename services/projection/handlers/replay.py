@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 import structlog
 
-from services.projection.adapters.documents import encode
+from services.projection.adapters.documents import encode, encode_state
 from services.projection.domain import (
     CUSTOMER_ERASED,
     AccountRules,
@@ -97,7 +97,7 @@ class Replay:
                 continue
             view = render_view(state, self.rules)
             updated = datetime.fromisoformat(view["updated_at"]) if view["updated_at"] else None
-            yield (customer_id, state.version, state.position, updated, encode(view), encode(state.to_json()))
+            yield (customer_id, state.version, state.position, updated, encode(view), encode_state(state))
 
     def membership_rows(self, customer_ids: Iterable[str]) -> list[tuple[Any, ...]]:
         """account_members rows of the customers, former members (erased) as the workers keep them."""

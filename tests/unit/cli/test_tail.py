@@ -6,6 +6,7 @@ from typing import Any
 import orjson
 import pytest
 
+from contracts.event_types import TOUCHPOINT_RECORDED
 from services.cli.tail import _print_records
 
 
@@ -21,10 +22,10 @@ class OneBatch:
 
 async def test_brackets_in_a_value_are_printed_as_they_are(capsys: pytest.CaptureFixture[str]) -> None:
     note = "asked for [bold] print, then wrote [/b] by mistake"
-    event = {"type": "cx.touchpoint.recorded.v1", "id": "e-1", "position": 7, "data": {"note": note}}
+    event = {"type": TOUCHPOINT_RECORDED, "id": "e-1", "position": 7, "data": {"note": note}}
     record = SimpleNamespace(partition=2, offset=41, key=b"c-1", headers=[], value=orjson.dumps(event))
 
     await _print_records(OneBatch([record]), count=1, idle_exit=None)  # type: ignore[arg-type]
 
-    line = f'[2@41] c-1: cx.touchpoint.recorded.v1 id=e-1 @7 data={{"note":"{note}"}}'
+    line = f'[2@41] c-1: {TOUCHPOINT_RECORDED} id=e-1 @7 data={{"note":"{note}"}}'
     assert capsys.readouterr().out == line + "\n"

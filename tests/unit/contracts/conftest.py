@@ -1,5 +1,7 @@
 import pytest
 
+from contracts.event_types import TOUCHPOINT_RECORDED
+
 
 @pytest.fixture
 def touchpoint() -> dict:
@@ -7,7 +9,7 @@ def touchpoint() -> dict:
         "specversion": "1.0",
         "id": "evt-1",
         "source": "pos/store-12",
-        "type": "cx.touchpoint.recorded.v1",
+        "type": TOUCHPOINT_RECORDED,
         "time": "2026-03-01T10:00:00+01:00",
         "data": {"customer_id": "c-1", "channel": "store", "kind": "visit", "sentiment": 0.5},
     }

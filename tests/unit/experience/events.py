@@ -3,6 +3,16 @@
 import uuid
 from typing import Any
 
+from contracts.event_types import (
+    ACCOUNT_MEMBERSHIP_CHANGED,
+    CONSENT_CHANGED,
+    CUSTOMER_ERASED,
+    IDENTITY_LINKED,
+    IDENTITY_UNLINKED,
+    PREFERENCE_STATED,
+    TOUCHPOINT_RECORDED,
+)
+
 
 def new_id(prefix: str = "e") -> str:
     return f"{prefix}-{uuid.uuid4().hex[:12]}"
@@ -13,7 +23,7 @@ def touchpoint(customer_id: str | None = None, **data: Any) -> dict[str, Any]:
         "specversion": "1.0",
         "id": new_id(),
         "source": "urn:test:store-pos",
-        "type": "cx.touchpoint.recorded.v1",
+        "type": TOUCHPOINT_RECORDED,
         "time": "2025-03-01T10:00:00Z",
         "data": {
             "customer_id": customer_id or new_id("c"),
@@ -30,7 +40,7 @@ def preference(customer_id: str | None = None) -> dict[str, Any]:
         "specversion": "1.0",
         "id": new_id(),
         "source": "urn:test:crm",
-        "type": "cx.preference.stated.v1",
+        "type": PREFERENCE_STATED,
         "time": "2025-03-02T10:00:00+01:00",
         "data": {"customer_id": customer_id or new_id("c"), "preferences": {"channel": "email"}},
     }
@@ -61,24 +71,24 @@ def touchpoint_by(identity_kind: str, value: str, **data: Any) -> dict[str, Any]
 
 
 def identity_linked(customer_id: str, kind: str, value: str) -> dict[str, Any]:
-    return _event("cx.identity.linked.v1", {"customer_id": customer_id, "identity": {"kind": kind, "value": value}})
+    return _event(IDENTITY_LINKED, {"customer_id": customer_id, "identity": {"kind": kind, "value": value}})
 
 
 def identity_unlinked(customer_id: str, kind: str, value: str) -> dict[str, Any]:
-    return _event("cx.identity.unlinked.v1", {"customer_id": customer_id, "identity": {"kind": kind, "value": value}})
+    return _event(IDENTITY_UNLINKED, {"customer_id": customer_id, "identity": {"kind": kind, "value": value}})
 
 
 def consent(customer_id: str, granted: bool = True) -> dict[str, Any]:
-    return _event("cx.consent.changed.v1", {"customer_id": customer_id, "purpose": "marketing", "granted": granted})
+    return _event(CONSENT_CHANGED, {"customer_id": customer_id, "purpose": "marketing", "granted": granted})
 
 
 def membership(customer_id: str, account_id: str = "acct-1") -> dict[str, Any]:
     data = {"customer_id": customer_id, "account_id": account_id, "role": "purchasing", "member": True}
-    return _event("cx.account.membership.changed.v1", data)
+    return _event(ACCOUNT_MEMBERSHIP_CHANGED, data)
 
 
 def erasure(customer_id: str) -> dict[str, Any]:
-    return _event("cx.customer.erased.v1", {"customer_id": customer_id})
+    return _event(CUSTOMER_ERASED, {"customer_id": customer_id})
 
 
 def personal_preference(customer_id: str, name_to_use: str) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from typing import Any
 import orjson
 
 from contracts import parse_event
+from contracts.event_types import IDENTITY_LINKED, IDENTITY_UNLINKED, TOUCHPOINT_RECORDED
 from services.experience.adapters.migrate import revisions
 from services.experience.adapters.ports import EventStore
 from services.experience.domain.append import AppendResult, Erasure, NewEvent
@@ -98,11 +99,11 @@ class EventStoreContract:
         assert [r.reason for r in unknown.refusals] == ["unknown_identity"]
         assert len(moved.accepted) == 2
         assert [d["type"] for d in await documents(store, ana)] == [
-            "cx.identity.linked.v1",
-            "cx.touchpoint.recorded.v1",  # unlinking kept the history
-            "cx.identity.unlinked.v1",
+            IDENTITY_LINKED,
+            TOUCHPOINT_RECORDED,  # unlinking kept the history
+            IDENTITY_UNLINKED,
         ]
-        assert [d["type"] for d in await documents(store, bob)][-1] == "cx.touchpoint.recorded.v1"
+        assert [d["type"] for d in await documents(store, bob)][-1] == TOUCHPOINT_RECORDED
 
     async def test_erasure_redacts_personal_fields_and_keeps_the_facts(self, store: EventStore) -> None:
         ana, bob, address = new_id("c"), new_id("c"), email()

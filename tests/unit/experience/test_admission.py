@@ -3,13 +3,13 @@
 from dataclasses import replace
 from datetime import UTC, datetime
 
+from contracts.event_types import CUSTOMER_ERASED, IDENTITY_LINKED, IDENTITY_UNLINKED, TOUCHPOINT_RECORDED
 from services.experience.domain.admission import Known, LinkChange, plan_append
 from services.experience.domain.append import NewEvent
 from services.experience.domain.identities import IdentityKey
 
 EMAIL = IdentityKey("email", "h-ana")
 CARD = IdentityKey("loyalty_card", "h-card")
-TOUCHPOINT = "cx.touchpoint.recorded.v1"
 
 
 def event(event_id: str, type_: str, customer: str | None, identity: IdentityKey | None = None) -> NewEvent:
@@ -19,19 +19,19 @@ def event(event_id: str, type_: str, customer: str | None, identity: IdentityKey
 
 
 def touch(event_id: str, customer: str | None = None, identity: IdentityKey | None = None) -> NewEvent:
-    return event(event_id, TOUCHPOINT, customer, identity)
+    return event(event_id, TOUCHPOINT_RECORDED, customer, identity)
 
 
 def link(event_id: str, customer: str, identity: IdentityKey = EMAIL) -> NewEvent:
-    return event(event_id, "cx.identity.linked.v1", customer, identity)
+    return event(event_id, IDENTITY_LINKED, customer, identity)
 
 
 def unlink(event_id: str, customer: str, identity: IdentityKey = EMAIL) -> NewEvent:
-    return event(event_id, "cx.identity.unlinked.v1", customer, identity)
+    return event(event_id, IDENTITY_UNLINKED, customer, identity)
 
 
 def erase(event_id: str, customer: str) -> NewEvent:
-    return event(event_id, "cx.customer.erased.v1", customer)
+    return event(event_id, CUSTOMER_ERASED, customer)
 
 
 def test_a_touchpoint_named_by_identity_is_stored_as_its_customers() -> None:

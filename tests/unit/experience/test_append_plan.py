@@ -2,12 +2,13 @@
 
 from datetime import UTC, datetime
 
+from contracts.event_types import TOUCHPOINT_RECORDED
 from services.experience.domain.admission import Known, plan_append
 from services.experience.domain.append import NewEvent, batch_position
 
 
 def event(event_id: str, customer_id: str) -> NewEvent:
-    return NewEvent(event_id, customer_id, "cx.touchpoint.recorded.v1", "urn:t", datetime.now(UTC), {})
+    return NewEvent(event_id, customer_id, TOUCHPOINT_RECORDED, "urn:t", datetime.now(UTC), {})
 
 
 def test_new_events_are_numbered_per_customer_after_their_last_sequence() -> None:

@@ -4,7 +4,8 @@ import pytest
 from pydantic import ValidationError
 
 from contracts.auth import Scope, describe, new_key
-from contracts.catalog import EXTRA_PREFERENCES, PERSONAL_FIELDS, PREFERENCE_STATED
+from contracts.catalog import EXTRA_PREFERENCES, PERSONAL_FIELDS
+from contracts.event_types import CONSENT_CHANGED, PREFERENCE_STATED, TOUCHPOINT_RECORDED
 from contracts.preferences import CATALOGUE
 from services.experience.__main__ import load_settings
 from services.experience.settings import ExperienceSettings
@@ -55,11 +56,11 @@ def test_the_migration_keeps_only_the_preferences_the_contracts_do_not_call_pers
 def test_redaction_is_idempotent_and_marks_only_what_it_changed() -> None:
     event = {"type": "t", "data": {"customer_id": "c", "note": "x", "channel": "web"}}
 
-    once = redacted(event, "cx.touchpoint.recorded.v1")
+    once = redacted(event, TOUCHPOINT_RECORDED)
 
     assert once == {"type": "t", "data": {"customer_id": "c", "channel": "web"}, "redacted": True}
-    assert redacted(once, "cx.touchpoint.recorded.v1") == once
-    assert redacted(event, "cx.consent.changed.v1") == event
+    assert redacted(once, TOUCHPOINT_RECORDED) == once
+    assert redacted(event, CONSENT_CHANGED) == event
 
 
 def test_production_refuses_to_start_without_api_keys() -> None:

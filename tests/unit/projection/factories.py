@@ -4,16 +4,24 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from contracts.event_types import (
+    ACCOUNT_MEMBERSHIP_CHANGED,
+    CONSENT_CHANGED,
+    CUSTOMER_ERASED,
+    IDENTITY_LINKED,
+    PREFERENCE_STATED,
+    TOUCHPOINT_RECORDED,
+)
 from services.projection.domain import StoredEvent, event_from_record
 
 BASE = datetime(2025, 1, 1, tzinfo=UTC)
 TYPES = {
-    "touchpoint": "cx.touchpoint.recorded.v1",
-    "preference": "cx.preference.stated.v1",
-    "consent": "cx.consent.changed.v1",
-    "membership": "cx.account.membership.changed.v1",
-    "erased": "cx.customer.erased.v1",
-    "identity": "cx.identity.linked.v1",
+    "touchpoint": TOUCHPOINT_RECORDED,
+    "preference": PREFERENCE_STATED,
+    "consent": CONSENT_CHANGED,
+    "membership": ACCOUNT_MEMBERSHIP_CHANGED,
+    "erased": CUSTOMER_ERASED,
+    "identity": IDENTITY_LINKED,
 }
 
 

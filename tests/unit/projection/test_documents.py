@@ -19,3 +19,28 @@ def test_documents_from_before_lz4_still_read() -> None:
 
 def test_memoryviews_from_the_driver_read_too() -> None:
     assert decode(memoryview(encode({"a": 1}))) == {"a": 1}
+
+
+def test_a_fold_state_round_trips_through_msgpack_with_years_of_visit_days() -> None:
+    from services.projection.adapters.documents import decode_state, encode_state
+    from services.projection.domain import CustomerState
+    from services.projection.domain.state import RecentState
+
+    state = CustomerState(
+        "c-1",
+        version=3,
+        position=9,
+        day_base=19_000,
+        day_bits=(1 << 900) | 0b101,
+        account_rank=(5, 9),
+        recent=[RecentState("e-1", 5, 9, "store", "visit", 0.5, "positive")],
+    )
+    assert decode_state(encode_state(state)) == state
+
+
+def test_fold_states_stored_as_json_before_msgpack_still_read() -> None:
+    from services.projection.adapters.documents import decode_state, encode
+    from services.projection.domain import CustomerState
+
+    state = CustomerState("c-1", version=2, position=7, day_base=19_000, day_bits=(1 << 300) | 1, touchpoints=2)
+    assert decode_state(encode(state.to_json())) == state
