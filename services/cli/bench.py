@@ -16,6 +16,7 @@ import orjson
 from rich.console import Console
 from rich.table import Table
 
+from services.cli import cpu_meter
 from services.cli.dev import DevOptions, DevSystem
 from services.cli.embedded import free_port
 from services.cli.loadgen import TouchpointLoad
@@ -39,6 +40,22 @@ class BenchOptions:
     freshness_seconds: float = 10.0
 
 
+def machine_speed(rounds: int = 5) -> float:
+    """Milliseconds for a fixed pure-Python workload (best of `rounds`): the same on every version of Rapport, so
+    figures from different days can be scaled by it (these machines vary up to 3x from one day to the next)."""
+    best = float("inf")
+    for _ in range(rounds):
+        started = time.perf_counter()
+        counts: dict[int, int] = {}
+        total = 0
+        for n in range(300_000):
+            key = (n * 7919) % 1009
+            counts[key] = counts.get(key, 0) + 1
+            total += len(str(n)) ^ key
+        best = min(best, time.perf_counter() - started)
+    return best * 1000
+
+
 def percentile(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -50,6 +67,19 @@ async def post_batch(client: httpx.AsyncClient, events: list[dict[str, Any]]) ->
     response = await client.post("/v1/events", content=orjson.dumps(events), headers=BATCH_HEADERS)
     response.raise_for_status()
     return time.monotonic()
+
+
+async def warm_up(url: str, key: str, watcher: ViewWatcher) -> float:
+    """Seconds until a first small batch is visible on the view topic. A fresh system's projection workers are
+    still joining their consumer group (the broker waits a few seconds for every member before it assigns
+    partitions): timed runs start after that, so they measure the pipeline, not the group's first join."""
+    load = TouchpointLoad(50, prefix="warm")
+    events = [load.next_event()[0] for _ in range(200)]
+    start = time.monotonic()
+    async with httpx.AsyncClient(base_url=url, timeout=60, headers={"authorization": f"Bearer {key}"}) as client:
+        await post_batch(client, events)
+    await watcher.wait_until(dict(load.sent), timeout=120)
+    return time.monotonic() - start
 
 
 async def throughput(url: str, key: str, watcher: ViewWatcher, options: BenchOptions) -> dict[str, float]:
@@ -65,14 +95,17 @@ async def throughput(url: str, key: str, watcher: ViewWatcher, options: BenchOpt
         while not queue.empty():
             await post_batch(client, queue.get_nowait())
 
+    cpu_before = cpu_meter.snapshot()
     start = time.monotonic()
     async with httpx.AsyncClient(base_url=url, timeout=60, headers={"authorization": f"Bearer {key}"}) as client:
         await asyncio.gather(*(poster(client) for _ in range(4)))
     accepted = time.monotonic()
     complete = await watcher.wait_until(dict(load.sent), timeout=600)
     visible = time.monotonic()
+    cpu = cpu_meter.spent(cpu_before, cpu_meter.snapshot())
     return {"events": len(events), "intake_eps": len(events) / (accepted - start),
-            "end_to_end_eps": len(events) / (visible - start), "complete": float(complete)}
+            "end_to_end_eps": len(events) / (visible - start), "complete": float(complete),
+            "seconds": visible - start, "cpu": cpu}
 
 
 async def freshness(url: str, key: str, watcher: ViewWatcher, options: BenchOptions) -> list[float]:
@@ -175,11 +208,13 @@ async def rebuild(system: DevSystem, url: str) -> RebuildReport:
 
 async def measure(system: DevSystem, options: BenchOptions) -> dict[str, Any]:
     url = f"http://127.0.0.1:{system.options.experience_port}"
+    machine_ms = machine_speed()
     watcher = ViewWatcher(system.broker.bootstrap)
     await watcher.start()
     try:
         console.print(f"throughput: {options.events:,} touchpoints for {options.customers:,} customers …")
-        result: dict[str, Any] = {"throughput": await throughput(url, system.api_key, watcher, options)}
+        result: dict[str, Any] = {"machine_ms": machine_ms, "warm_up_s": await warm_up(url, system.api_key, watcher)}
+        result["throughput"] = await throughput(url, system.api_key, watcher, options)
         console.print(f"broker floor: bare produce→consume at {options.rate:,}/s …")
         result["floor"] = await broker_floor(system.broker.bootstrap, options.rate, options.freshness_seconds)
         console.print(f"freshness: {options.rate:,} events/s for {options.freshness_seconds:.0f} s …")
@@ -197,6 +232,8 @@ def report(result: dict[str, Any], baseline: dict[str, float], options: BenchOpt
     table = Table(title=f"Rapport benchmark ({options.projection_workers} projection workers)")
     table.add_column("measure")
     table.add_column("value", justify="right")
+    table.add_row("machine speed: fixed pure-Python workload (lower is faster)", f"{result['machine_ms']:.0f} ms")
+    table.add_row("first views visible on a fresh system (consumer group join)", f"{result['warm_up_s']:.1f} s")
     table.add_row("intake (HTTP batches of 500 → event store)", f"{t['intake_eps']:,.0f} events/s")
     table.add_row("end to end (intake → views → view topic)", f"{t['end_to_end_eps']:,.0f} events/s")
     table.add_row("naive baseline: one transaction per event", f"{baseline['eps']:,.0f} events/s")
@@ -215,12 +252,28 @@ def report(result: dict[str, Any], baseline: dict[str, float], options: BenchOpt
     if not t["complete"]:
         table.add_row("[red]warning[/red]", "not every view caught up within the time limit")
     console.print(table)
+    if t["cpu"]:
+        console.print(cpu_table(t))
     series = Table(title="what /metrics reported (experience + projection serve process)")
     series.add_column("series")
     series.add_column("total", justify="right")
     for name, value in result["metrics"].items():
         series.add_row(name, f"{value:,.0f}")
     console.print(series)
+
+
+def cpu_table(t: dict[str, Any]) -> Table:
+    """Where the throughput run's CPU went, per part, in microseconds per event end to end."""
+    table = Table(title=f"CPU per event in the throughput run ({t['seconds']:.1f} s wall, 2 cores = 100% busy at "
+                        f"{2e6 / t['end_to_end_eps']:.0f} us/event)")  # fmt: skip
+    table.add_column("part")
+    table.add_column("CPU us/event", justify="right")
+    table.add_column("cores busy", justify="right")
+    for part, seconds in sorted(t["cpu"].items(), key=lambda item: -item[1]):
+        table.add_row(part, f"{seconds * 1e6 / t['events']:,.0f}", f"{seconds / t['seconds']:.2f}")
+    total = sum(t["cpu"].values())
+    table.add_row("all parts", f"{total * 1e6 / t['events']:,.0f}", f"{total / t['seconds']:.2f}")
+    return table
 
 
 def run_bench(options: BenchOptions) -> None:
