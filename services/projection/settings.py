@@ -31,7 +31,7 @@ class ProjectionSettings(BaseSettings):
     account_views_topic: str = topics.ACCOUNT_VIEWS
     # Large batches amortise the per-transaction cost; a short wait keeps views fresh under light load.
     batch_max_records: int = Field(default=5000, ge=1)
-    batch_timeout_ms: int = Field(default=20, ge=0)
+    batch_timeout_ms: int = Field(default=10, ge=0)
     # A worker whose fetches come back full doubles its batch up to this, folding more events into each view it
     # writes and publishes; it halves again once fetches come back less than half full.
     batch_lagging_max_records: int = Field(default=40_000, ge=1)

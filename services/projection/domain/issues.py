@@ -5,6 +5,7 @@ An issue is a complaint or support case whose outcome is unresolved, pending or 
 (by event time); without one, until any resolved complaint or support case happened later.
 """
 
+from services.projection.domain.events import iso
 from services.projection.domain.state import CaseState, CustomerState, RecentState, keep_latest
 
 ISSUE_KINDS = frozenset({"complaint", "support_case"})
@@ -49,11 +50,17 @@ def _open(state: CustomerState, entry: RecentState, case_id: str | None, loose_l
     keep_latest(state.loose_issues, entry, loose_limit)
 
 
-def open_issues(state: CustomerState) -> list[tuple[int, str, str, str | None]]:
-    """(time_us, event_id, kind, case_id) of every open issue, newest first."""
-    found: list[tuple[int, str, str, str | None]] = [(i.time_us, i.event_id, i.kind, None) for i in state.loose_issues]
+# (time_us, event_id, kind, case_id, time as RFC 3339): the time formatted where the fold already did it once
+OpenIssue = tuple[int, str, str, str | None, str]
+
+
+def open_issues(state: CustomerState) -> list[OpenIssue]:
+    """Every open issue, newest first."""
+    found: list[OpenIssue] = [
+        (i.time_us, i.event_id, i.kind, None, i.time or iso(i.time_us)) for i in state.loose_issues
+    ]
     for case_id, case in state.cases.items():
         if case.open_us is not None and (case.resolved_us is None or case.open_us > case.resolved_us):
-            found.append((case.open_us, case.open_event_id or "", case.open_kind, case_id))
+            found.append((case.open_us, case.open_event_id or "", case.open_kind, case_id, iso(case.open_us)))
     found.sort(key=lambda issue: (issue[0], issue[1]), reverse=True)
     return found

@@ -10,12 +10,13 @@
 from typing import Any
 
 from services.projection.domain.events import iso
+from services.projection.domain.issues import OpenIssue
 from services.projection.domain.rules import FoldRules
 from services.projection.domain.state import CustomerState
 
 
 def risk_reasons(
-    state: CustomerState, rules: FoldRules, issues: list[tuple[int, str, str, str | None]]
+    state: CustomerState, rules: FoldRules, issues: list[OpenIssue]
 ) -> list[dict[str, Any]]:
     reasons: list[dict[str, Any]] = []
     if issues:

@@ -40,9 +40,9 @@ def render_view(state: CustomerState, rules: FoldRules | None = None) -> dict[st
             "recent_score": score(state.short_weighted_sentiment, state.short_weight_total),
             "at_risk": bool(reasons), "risk_reasons": reasons,
             "open_issues": [
-                {"customer_id": state.customer_id, "event_id": event_id, "kind": kind, "time": iso(time_us),
+                {"customer_id": state.customer_id, "event_id": event_id, "kind": kind, "time": time,
                  "case_id": case_id}
-                for time_us, event_id, kind, case_id in issues
+                for _, event_id, kind, case_id, time in issues
             ],
         },
         "recent": [render_touchpoint(r) for r in state.recent],
