@@ -8,10 +8,11 @@ from typing import Any
 
 import orjson
 from sqlalchemy import text
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.experience.adapters import sql
+from services.experience.adapters.connection_loss import connection_lost
 from services.experience.adapters.ports import (
     Checkpoint,
     EventLogPage,
@@ -35,7 +36,9 @@ from services.experience.domain.identities import IdentityKey
 def _unavailable_on_connection_errors() -> Iterator[None]:
     try:
         yield
-    except (OperationalError, InterfaceError, OSError, TimeoutError) as error:
+    except (DBAPIError, OSError, TimeoutError) as error:
+        if not connection_lost(error):
+            raise
         raise EventStoreUnavailableError(str(error)) from error
 
 

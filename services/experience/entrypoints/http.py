@@ -36,6 +36,7 @@ BATCH_TYPE = "application/cloudevents-batch+json"
 EVENT_LOG_TYPE = "application/x-ndjson"
 MAX_LOG_PAGE = 20_000  # events a page at most: a few MB, read by PostgreSQL in one statement
 MAX_LOG_SHARDS = 64
+RETRY_AFTER = {"retry-after": "1"}  # seconds: a dropped connection is replaced at once, a restart takes a few
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,7 +176,7 @@ def create_api(
             return refused(invalid, documents)
         except EventStoreUnavailableError as error:
             log.warning("http.store_unavailable", error=str(error))
-            raise RequestError(503, "the event store is unavailable; retry later") from None
+            raise RequestError(503, "the event store is unavailable; retry later", headers=RETRY_AFTER) from None
         return _json(accepted_body(result, events), status_code=202)
 
     @app.post("/v1/events", status_code=202)
@@ -230,7 +231,7 @@ def create_api(
             page = await store.read_log(after, limit, shard, shards)
         except EventStoreUnavailableError as error:
             log.warning("http.store_unavailable", error=str(error))
-            raise RequestError(503, "the event store is unavailable; retry later") from None
+            raise RequestError(503, "the event store is unavailable; retry later", headers=RETRY_AFTER) from None
         headers = {"Rapport-Last-Position": str(page.last_position), "Rapport-Head": str(page.head),
                    "Rapport-Count": str(page.count)}  # fmt: skip
         return Response(page.body, media_type=EVENT_LOG_TYPE, headers=headers)
