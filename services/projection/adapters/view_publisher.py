@@ -7,6 +7,7 @@ import orjson
 from aiokafka import AIOKafkaProducer
 
 from services.common.kafka_send import send_batched
+from services.projection.adapters.ports import ViewPublisher
 from services.projection.domain.tracing import TRACEPARENT
 
 
@@ -23,7 +24,7 @@ def create_producer(client_options: dict[str, Any], idempotent: bool) -> AIOKafk
     )
 
 
-class KafkaViewPublisher:
+class KafkaViewPublisher(ViewPublisher):
     """Whole views keyed by their id field; a tombstone (null value) says the key's view is gone for good."""
 
     def __init__(self, producer: AIOKafkaProducer, topic: str, key_field: str = "customer_id") -> None:

@@ -2,7 +2,6 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import text
@@ -11,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from services.projection.adapters import accounts_and_erasure as sql
 from services.projection.adapters.database import json_param
 from services.projection.adapters.documents import decode, decode_state
+from services.projection.adapters.ports import BatchTransaction, ViewRows, ViewStore
 from services.projection.adapters.state_cache import StateCache
 from services.projection.domain import CustomerState, MemberRecord
 
@@ -100,35 +100,8 @@ _LOCK_UNPUBLISHED_TOMBSTONES = text(
 )
 
 
-@dataclass(slots=True)
-class ViewRows:
-    """Customer view rows as columns, the shape the upsert's typed arrays take; documents already encoded."""
-
-    ids: list[str] = field(default_factory=list)
-    versions: list[int] = field(default_factory=list)
-    positions: list[int] = field(default_factory=list)
-    updated: list[str | None] = field(default_factory=list)
-    views: list[bytes] = field(default_factory=list)
-    states: list[bytes] = field(default_factory=list)
-    partitions: list[int | None] = field(default_factory=list)  # of cx.events.v1, where the view's events came from
-
-    def add(self, customer_id: str, version: int, position: int, updated_at: str | None, view: bytes,
-            state: bytes, partition: int | None) -> None:  # fmt: skip
-        self.ids.append(customer_id)
-        self.versions.append(version)
-        self.positions.append(position)
-        self.updated.append(updated_at)
-        self.views.append(view)
-        self.states.append(state)
-        self.partitions.append(partition)
-
-    def params(self) -> dict[str, list[Any]]:
-        return {"ids": self.ids, "versions": self.versions, "positions": self.positions, "updated": self.updated,
-                "views": self.views, "states": self.states, "partitions": self.partitions}  # fmt: skip
-
-
-class BatchTransaction:
-    """The writes of one consumed batch; all of them commit together or none does."""
+class PostgresBatchTransaction(BatchTransaction):
+    """The writes of one consumed batch, on the one connection of its PostgreSQL transaction."""
 
     def __init__(self, connection: AsyncConnection) -> None:
         self._connection = connection
@@ -241,7 +214,7 @@ async def mark_tombstones_published(connection: AsyncConnection, customer_ids: l
         await connection.execute(_MARK_TOMBSTONES_PUBLISHED, {"ids": customer_ids})
 
 
-class PostgresViewStore:
+class PostgresViewStore(ViewStore):
     """The projection's state in PostgreSQL: views with their fold state, timeline rows, consumer offsets."""
 
     def __init__(self, engine: AsyncEngine) -> None:
@@ -250,7 +223,7 @@ class PostgresViewStore:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[BatchTransaction]:
         async with self._engine.begin() as connection:
-            yield BatchTransaction(connection)
+            yield PostgresBatchTransaction(connection)
 
     async def stored_offsets(self, group: str, topic: str) -> dict[int, int]:
         async with self._engine.connect() as connection:

@@ -10,7 +10,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError
 
 from services.projection.adapters.metrics import ProjectionMetrics
-from services.projection.adapters.view_store import PostgresViewStore
+from services.projection.adapters.ports import ViewStore
 from services.projection.entrypoints.batch_size import BatchSize
 from services.projection.handlers.project_batch import BatchOutcome, ProjectBatch
 
@@ -52,7 +52,7 @@ class OffsetsFromDatabase(ConsumerRebalanceListener):  # type: ignore[misc]
     """Positions each newly assigned partition at the offset committed with the views, not at Kafka's."""
 
     def __init__(
-        self, consumer: AIOKafkaConsumer, store: PostgresViewStore, group: str, lock: asyncio.Lock,
+        self, consumer: AIOKafkaConsumer, store: ViewStore, group: str, lock: asyncio.Lock,
         status: ConsumerStatus, metrics: ProjectionMetrics,
     ):  # fmt: skip
         self._consumer, self._store, self._group, self._lock = consumer, store, group, lock
@@ -108,7 +108,7 @@ class ProjectionConsumer:
     """One worker in the consumer group; run() until cancelled."""
 
     def __init__(
-        self, consumer: AIOKafkaConsumer, store: PostgresViewStore, project: ProjectBatch, *,
+        self, consumer: AIOKafkaConsumer, store: ViewStore, project: ProjectBatch, *,
         topic: str, group: str, batch_max_records: int, batch_timeout_ms: int, batch_lagging_max_records: int = 0,
         status: ConsumerStatus | None = None, metrics: ProjectionMetrics | None = None,
     ) -> None:  # fmt: skip

@@ -11,9 +11,8 @@ import structlog
 
 from contracts import canonical
 from services.projection.adapters.documents import compress, encode_state
+from services.projection.adapters.ports import BatchTransaction, ViewPublisher, ViewRows, ViewStore
 from services.projection.adapters.state_cache import StateCache
-from services.projection.adapters.view_publisher import KafkaViewPublisher
-from services.projection.adapters.view_store import BatchTransaction, PostgresViewStore, ViewRows
 from services.projection.domain import (
     CUSTOMER_ERASED,
     AccountRules,
@@ -158,8 +157,8 @@ class ProjectBatch:
     """Everything a batch changes commits together with the offsets that produced it."""
 
     def __init__(
-        self, store: PostgresViewStore, publisher: KafkaViewPublisher, rules: FoldRules, group: str, topic: str,
-        account_publisher: KafkaViewPublisher | None = None, account_rules: AccountRules | None = None,
+        self, store: ViewStore, publisher: ViewPublisher, rules: FoldRules, group: str, topic: str,
+        account_publisher: ViewPublisher | None = None, account_rules: AccountRules | None = None,
         state_cache: StateCache | None = None,
     ) -> None:  # fmt: skip
         self._store, self._publisher, self._rules = store, publisher, rules
@@ -280,7 +279,7 @@ class ProjectBatch:
             await self._store.mark_published(self._marks.views, tombstones=self._marks.tombstones)
             self._marks.clear()
 
-    async def _publish_accounts(self, publisher: KafkaViewPublisher, account_ids: list[str]) -> None:
+    async def _publish_accounts(self, publisher: ViewPublisher, account_ids: list[str]) -> None:
         # Not the views this batch rendered: an account's members live on several partitions, so another worker
         # may since have committed a newer roll-up. What goes out is what PostgreSQL holds now, read under the
         # lock a roll-up takes and acknowledged before it is released: whichever worker gets here last, the

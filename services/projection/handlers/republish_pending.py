@@ -1,11 +1,10 @@
 """Publish what was committed but never reached the view topics (a crash between commit and publish)."""
 
-from services.projection.adapters.view_publisher import KafkaViewPublisher
-from services.projection.adapters.view_store import PostgresViewStore
+from services.projection.adapters.ports import ViewPublisher, ViewStore
 
 
 async def republish_pending(
-    store: PostgresViewStore, publisher: KafkaViewPublisher, account_publisher: KafkaViewPublisher | None = None,
+    store: ViewStore, publisher: ViewPublisher, account_publisher: ViewPublisher | None = None,
     chunk: int = 1000,
 ) -> int:  # fmt: skip
     """Return how many views and tombstones were published; rows stay locked until their publish is acknowledged."""

@@ -3,7 +3,6 @@
 import asyncio
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -16,6 +15,7 @@ from services.projection.domain import FoldRules
 from services.projection.handlers.project_batch import ProjectBatch
 from tests.integration.projection.conftest import Projection
 from tests.unit.projection.factories import record
+from tests.unit.projection.fakes import FakeRecord
 
 pytestmark = pytest.mark.integration
 
@@ -23,13 +23,6 @@ _WAITING_FOR_A_LOCK = text(
     "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
     "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
 )
-
-
-@dataclass
-class FakeRecord:
-    offset: int
-    value: bytes | None
-    headers: list[tuple[str, bytes]] = field(default_factory=list)
 
 
 class SlowAccountPublisher(KafkaViewPublisher):

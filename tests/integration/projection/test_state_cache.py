@@ -2,7 +2,7 @@
 
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -12,20 +12,14 @@ from sqlalchemy import text
 from services.projection.adapters.documents import encode
 from services.projection.adapters.state_cache import StateCache
 from services.projection.adapters.view_publisher import KafkaViewPublisher, create_producer
-from services.projection.adapters.view_store import BatchTransaction, PostgresViewStore
+from services.projection.adapters.view_store import PostgresBatchTransaction, PostgresViewStore
 from services.projection.domain import CustomerState, FoldRules
 from services.projection.handlers.project_batch import ProjectBatch
 from tests.integration.projection.conftest import Projection
 from tests.unit.projection.factories import record
+from tests.unit.projection.fakes import FakeRecord
 
 pytestmark = pytest.mark.integration
-
-
-@dataclass
-class FakeRecord:
-    offset: int
-    value: bytes | None
-    headers: list[tuple[str, bytes]] = field(default_factory=list)
 
 
 def batch(*values: dict[str, Any], offset: int = 0) -> dict[int, list[FakeRecord]]:
@@ -86,7 +80,7 @@ async def test_a_failed_batch_leaves_no_state_it_folded_into(
         raise ConnectionResetError("the database went away mid-batch")
 
     with monkeypatch.context() as patched:
-        patched.setattr(BatchTransaction, "save_offsets", lost_connection)
+        patched.setattr(PostgresBatchTransaction, "save_offsets", lost_connection)
         with pytest.raises(ConnectionResetError):
             await project(batch(record(zoe, 2, minutes=2), offset=1))
     assert len(cache) == 0  # the state it handed out was folded into, and nothing was stored

@@ -16,7 +16,7 @@ from services.projection.entrypoints.auth import OPEN_ROUTES, Gatekeeper, Reader
 from services.projection.entrypoints.http import create_http_app
 from services.projection.entrypoints.live import ViewHub
 from tests.unit.projection.factories import event
-from tests.unit.projection.test_http import FakeViewReader
+from tests.unit.projection.fakes import FakeViewReader
 
 SECRET = "SECRET"  # every personal value seeded below holds it; no answer without pii:read may
 KEYS = {

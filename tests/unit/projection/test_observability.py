@@ -3,7 +3,6 @@ ids."""
 
 import asyncio
 import socket
-from dataclasses import dataclass, field
 from datetime import timedelta
 
 import httpx
@@ -18,17 +17,10 @@ from services.projection.entrypoints.http import create_http_app
 from services.projection.entrypoints.observability import CachedCheck, Liveness, Readiness
 from services.projection.handlers.project_batch import Decoded, decode, freshness
 from tests.unit.projection.factories import BASE, record
-from tests.unit.projection.test_http import FakeViewReader
+from tests.unit.projection.fakes import FakeRecord, FakeViewReader
 
 TRACE = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 LATER = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
-
-
-@dataclass
-class FakeRecord:
-    offset: int
-    value: bytes | None
-    headers: list[tuple[str, bytes]] = field(default_factory=list)
 
 
 def records(*items: tuple[dict[str, object], str | None]) -> list[FakeRecord]:
