@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -11,6 +12,7 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from contracts.limits import RateLimiter
+from services.common.connection_loss import worth_retrying
 from services.projection.adapters.broker_probe import check_broker
 from services.projection.adapters.database import create_engine
 from services.projection.adapters.event_log import HttpEventLog
@@ -77,11 +79,42 @@ class Worker:
             log.warning("projection consumer failed while stopping", error=repr(self.task.exception()))
 
 
+RETRY_FIRST_S, RETRY_MAX_S = 0.5, 30.0
+STEADY_S = 60.0  # a run that lasted this long starts the next backoff from the beginning
+
+
 async def run_worker(
     settings: ProjectionSettings, engine: AsyncEngine | None = None, metrics: ProjectionMetrics | None = None,
     status: ConsumerStatus | None = None,
 ) -> None:  # fmt: skip
-    """Consume until cancelled: publish what a crash left unpublished, then project batch after batch."""
+    """Consume until cancelled. A lost database connection or a Kafka error starts the worker again after a
+    bounded backoff, with fresh connections, from the offsets PostgreSQL holds: a batch that failed committed
+    nothing, so it is simply read again. Any other error ends the worker (and /healthz says so)."""
+    status = status or ConsumerStatus()
+    delay = RETRY_FIRST_S
+    while True:
+        started = time.monotonic()
+        try:
+            await _run_worker_once(settings, engine, metrics, status)
+            return
+        except Exception as error:
+            if not worth_retrying(error):
+                raise
+            delay = RETRY_FIRST_S if time.monotonic() - started > STEADY_S else delay
+            log.warning("projection worker restarting", error=repr(error), retry_in_s=delay)
+            status.next_offsets.clear()
+            status.lag.clear()
+            if engine is not None:
+                await engine.dispose()  # pooled connections may be dead; new ones are made on demand
+            await asyncio.sleep(delay)
+            delay = min(RETRY_MAX_S, delay * 2)
+
+
+async def _run_worker_once(
+    settings: ProjectionSettings, engine: AsyncEngine | None, metrics: ProjectionMetrics | None,
+    status: ConsumerStatus,
+) -> None:  # fmt: skip
+    """Publish what a crash left unpublished, then project batch after batch."""
     own_engine = engine is None
     engine = engine or create_engine(settings.database_url)
     store = PostgresViewStore(engine)
@@ -106,8 +139,11 @@ async def run_worker(
             batch_lagging_max_records=settings.batch_lagging_max_records, status=status, metrics=metrics,
         ).run()  # fmt: skip
     finally:
-        await consumer.stop()
-        await producer.stop()
+        # Stopping may fail too when the broker is what went away; the error that matters is the one above.
+        with contextlib.suppress(Exception):
+            await consumer.stop()
+        with contextlib.suppress(Exception):
+            await producer.stop()
         if own_engine:
             await engine.dispose()
 

@@ -11,8 +11,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from services.common.connection_loss import connection_lost
 from services.experience.adapters import sql
-from services.experience.adapters.connection_loss import connection_lost
 from services.experience.adapters.ports import (
     Checkpoint,
     EventLogPage,

@@ -3,7 +3,7 @@
 import asyncpg
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from services.experience.adapters.connection_loss import connection_lost
+from services.common.connection_loss import connection_lost
 
 
 def wrapped(driver_error: Exception) -> DBAPIError:

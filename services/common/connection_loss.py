@@ -26,3 +26,12 @@ def connection_lost(error: BaseException) -> bool:
             return True
         current = getattr(current, "orig", None) or current.__cause__
     return False
+
+
+def worth_retrying(error: BaseException) -> bool:
+    """A lost database connection, or any Kafka client error (an unreachable or restarted broker, a topic not
+    there yet, an offset out of range): the same work is expected to succeed once the other side is back. Anything
+    else (a schema newer than the code, a bug) should stop the process where an operator sees it."""
+    from aiokafka.errors import KafkaError  # only the services that talk to Kafka need it
+
+    return connection_lost(error) or isinstance(error, KafkaError)
