@@ -205,8 +205,9 @@ def create_app(settings: ProjectionSettings, run_consumer: bool = True) -> FastA
         worker = start_worker(settings, engine, metrics) if run_consumer else None
         app.state.readiness = readiness(settings, engine, worker)
         if worker is not None:
-            # A crash is answered by a restart (the liveness probe), not by retries inside the process: the
-            # next start resumes from the offsets committed with the views and republishes what was pending.
+            # Lost connections and broker errors are retried inside the worker (run_worker); any other crash is
+            # answered by a restart (the liveness probe): the next start resumes from the offsets committed with
+            # the views and republishes what was pending.
             app.state.liveness = Liveness({"consumer": worker.check})
         try:
             yield
