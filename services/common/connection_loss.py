@@ -1,5 +1,6 @@
 """Tell a lost or refused database connection (worth a retry later) from an error in what was asked of it."""
 
+from aiokafka.errors import KafkaError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 # SQLSTATE classes and codes that mean "the server is going or gone", not "your statement is wrong":
@@ -32,6 +33,4 @@ def worth_retrying(error: BaseException) -> bool:
     """A lost database connection, or any Kafka client error (an unreachable or restarted broker, a topic not
     there yet, an offset out of range): the same work is expected to succeed once the other side is back. Anything
     else (a schema newer than the code, a bug) should stop the process where an operator sees it."""
-    from aiokafka.errors import KafkaError  # only the services that talk to Kafka need it
-
     return connection_lost(error) or isinstance(error, KafkaError)
