@@ -41,8 +41,16 @@ def _derived_channel(state: CustomerState) -> PreferenceState | None:
     explicit = state.observed.get(OBSERVED_CHANNEL)
     if not state.channel_use or (explicit and explicit[-1].expires_us is None):
         return None
-    channel, use = max(state.channel_use.items(), key=lambda item: (item[1].count, item[1].last_us, item[1].event_id))
-    return PreferenceState(channel, False, use.last_us, use.event_id)
+    # The max by (count, last use, event id), compared field by field: no key tuple per channel on every render.
+    best_channel, best = "", None
+    for channel, use in state.channel_use.items():
+        if best is None or use.count > best.count or (
+            use.count == best.count
+            and (use.last_us > best.last_us or (use.last_us == best.last_us and use.event_id > best.event_id))
+        ):
+            best_channel, best = channel, use
+    assert best is not None  # channel_use is not empty
+    return PreferenceState(best_channel, False, best.last_us, best.event_id)
 
 
 def _entry(preference: PreferenceState, fallback: dict[str, Any] | None) -> dict[str, Any]:
