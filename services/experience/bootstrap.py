@@ -11,14 +11,14 @@ from faststream.kafka import KafkaBroker
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from contracts.limits import RateLimiter
-from services.experience.adapters.event_store import PostgresEventStore
+from services.experience.adapters.event_store import PostgresEventStore, PostgresIdentityDirectory
 from services.experience.adapters.kafka import KafkaRecordProducer
 from services.experience.adapters.kafka_security import KafkaSecurity
 from services.experience.adapters.metrics import ExperienceMetrics
 from services.experience.adapters.migrate import revisions
 from services.experience.domain.identities import IdentityHasher
 from services.experience.entrypoints.auth import Authenticator
-from services.experience.entrypoints.http import Limits, create_api
+from services.experience.entrypoints.http import IdentityLookup, Limits, create_api
 from services.experience.entrypoints.kafka_intake import subscribe_intake
 from services.experience.entrypoints.readiness import Readiness
 from services.experience.handlers.intake import IntakeHandler
@@ -87,9 +87,9 @@ def create_app(settings: ExperienceSettings) -> FastAPI:
         metrics=metrics,
     )
     # Appends wake the relay at once; its poll interval is only the fallback.
-    recorder = EventRecorder(
-        store, IdentityHasher(settings.identity_key()), on_appended=relay.wake.set, metrics=metrics
-    )
+    hasher = IdentityHasher(settings.identity_key())
+    store.hand_committed_to(relay.offer)  # the relay publishes what this process appended from memory
+    recorder = EventRecorder(store, hasher, on_appended=relay.wake.set, metrics=metrics)
     broker = KafkaBroker(
         settings.kafka_bootstrap, enable_idempotence=settings.kafka_idempotence, security=security.faststream()
     )
@@ -130,4 +130,5 @@ def create_app(settings: ExperienceSettings) -> FastAPI:
         authenticator=Authenticator(settings.keys(), RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst)),
         readiness=Readiness(store, producer, head, older, broker_cache_s=settings.readiness_broker_cache_s),
         relay_name=relay.name,
+        identities=IdentityLookup(PostgresIdentityDirectory(engine), hasher),
     )

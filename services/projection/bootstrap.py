@@ -27,6 +27,7 @@ from services.projection.adapters.view_reader import PostgresViewReader
 from services.projection.adapters.view_store import PostgresViewStore
 from services.projection.domain import AccountRules, FoldRules
 from services.projection.entrypoints.auth import Gatekeeper, announce
+from services.projection.entrypoints.brief import BriefConfig, IdentityClient, SessionStore
 from services.projection.entrypoints.consumer import ConsumerStatus, ProjectionConsumer, create_consumer
 from services.projection.entrypoints.http import create_http_app
 from services.projection.entrypoints.live import ViewHub
@@ -168,6 +169,17 @@ def gatekeeper(settings: ProjectionSettings) -> Gatekeeper:
     return Gatekeeper(settings.keys(), limiter, settings.max_streams_per_key)
 
 
+def brief_config(settings: ProjectionSettings) -> BriefConfig:
+    """Sessions in this process's memory (a replica behind a load balancer needs sticky sessions), Secure cookies
+    outside development, identity lookups on the experience service."""
+    key = settings.brief_identity_api_key
+    return BriefConfig(
+        SessionStore(settings.brief_session_idle_s),
+        IdentityClient(settings.brief_identity_url, key.get_secret_value() if key else None),
+        secure_cookie=settings.environment != "development",
+    )
+
+
 def readiness(settings: ProjectionSettings, engine: AsyncEngine, worker: Worker | None) -> Readiness:
     """Database and schema asked on every probe (cheap); the broker at most every few seconds."""
     known, kafka = known_revisions(), kafka_client_options(settings)
@@ -222,7 +234,9 @@ def create_app(settings: ProjectionSettings, run_consumer: bool = True) -> FastA
     demand = Demand()  # the listener LISTENs only while the hub has subscribers
     hub = ViewHub(settings.stream_queue_size, on_demand=demand.set)
     metrics = ProjectionMetrics()
-    return create_http_app(hub=hub, gatekeeper=gatekeeper(settings), metrics=metrics, lifespan=lifespan)
+    return create_http_app(
+        hub=hub, gatekeeper=gatekeeper(settings), metrics=metrics, brief=brief_config(settings), lifespan=lifespan
+    )
 
 
 async def rebuild_views(settings: ProjectionSettings, progress: Progress | None = None) -> RebuildReport:

@@ -80,6 +80,12 @@ class ProjectionSettings(BaseSettings):
     # process's memory to its share of the customers (a few KB each). 0 shards: one per process.
     rebuild_processes: int = Field(default=2, ge=1, le=64)
     rebuild_shards: int = Field(default=0, ge=0, le=64)
+    # The customer brief (/brief/): a signed-in person's session ends after this long without a request.
+    brief_session_idle_s: float = Field(default=900.0, gt=0, le=86_400)
+    # Finding a customer by email, phone or loyalty card asks the experience service, which alone holds the
+    # identity hashes. With no key here, the lookup is made with the signed-in person's own key.
+    brief_identity_url: str = "http://127.0.0.1:8080"
+    brief_identity_api_key: SecretStr | None = None
 
     @field_validator(
         "kafka_sasl_mechanism",
@@ -88,6 +94,7 @@ class ProjectionSettings(BaseSettings):
         "kafka_ssl_cafile",
         "api_keys",
         "event_log_api_key",
+        "brief_identity_api_key",
         mode="before",
     )
     @classmethod

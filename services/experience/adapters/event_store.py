@@ -2,7 +2,7 @@
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
@@ -13,11 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.common.connection_loss import connection_lost
 from services.experience.adapters import sql
+from services.experience.adapters.handover import committed_events
 from services.experience.adapters.ports import (
     Checkpoint,
     EventLogPage,
     EventStore,
     EventStoreUnavailableError,
+    IdentityDirectory,
     StoredEvent,
 )
 from services.experience.domain.admission import Known, LinkChange, plan_append
@@ -64,15 +66,25 @@ class PostgresEventStore(EventStore):
     def __init__(self, engine: AsyncEngine, leadership_retry_s: float = 1.0) -> None:
         self._engine = engine
         self._leadership_retry_s = leadership_retry_s
+        self._receiver: Callable[[list[StoredEvent]], None] | None = None
+
+    def hand_committed_to(self, receiver: Callable[[list[StoredEvent]], None]) -> None:
+        """Give every batch this store commits, as the relay publishes it, to `receiver` (the relay)."""
+        self._receiver = receiver
 
     async def append(self, events: Sequence[NewEvent], *, all_or_nothing: bool = True) -> AppendResult:
         if not events:
             return AppendResult(accepted=[], duplicates=[], position=0)
         with _unavailable_on_connection_errors():
             async with self._engine.begin() as conn:
-                return await self._append(conn, events, all_or_nothing)
+                result, committed = await self._append(conn, events, all_or_nothing)
+        if committed and self._receiver is not None:
+            self._receiver(committed)  # after the commit: only what is durable is handed over
+        return result
 
-    async def _append(self, conn: AsyncConnection, events: Sequence[NewEvent], all_or_nothing: bool) -> AppendResult:
+    async def _append(
+        self, conn: AsyncConnection, events: Sequence[NewEvent], all_or_nothing: bool
+    ) -> tuple[AppendResult, list[StoredEvent]]:
         # Appends take turns: positions come from an identity sequence, and without this lock a transaction
         # holding position 7 could commit after one holding 8 became visible; a reader past 8 would skip 7
         # forever. Serialized, positions become visible in commit order, so `position > checkpoint` is safe.
@@ -81,14 +93,19 @@ class PostgresEventStore(EventStore):
         known = await self._known(conn, events)
         plan = plan_append(events, known)
         if plan.refusals and all_or_nothing:
-            return AppendResult(accepted=[], duplicates=[], position=0, refusals=plan.refusals)
+            return AppendResult(accepted=[], duplicates=[], position=0, refusals=plan.refusals), []
         new_positions: dict[str, int] = {}
+        committed: list[StoredEvent] = []
         if plan.new:
             rows = _json([_row(i, n) for i, n in enumerate(plan.new)])
-            new_positions = dict((await conn.execute(sql.INSERT_EVENTS, {"rows": rows})).all())
+            returned = [tuple(row) for row in await conn.execute(sql.INSERT_EVENTS, {"rows": rows})]
+            new_positions = {event_id: position for event_id, position, _ in returned}
+            # Not with an erasure: it redacts stored events in this transaction, and only the store has those.
+            if self._receiver is not None and not plan.erasures:
+                committed = committed_events(plan.new, returned)
         await _save_links(conn, plan.links)
         erasures = await _erase(conn, plan.erasures) if plan.erasures else []
-        return AppendResult(
+        result = AppendResult(
             accepted=[n.event.event_id for n in plan.new],
             duplicates=plan.duplicates,
             position=batch_position([*new_positions, *plan.duplicates], known.stored_ids, new_positions),
@@ -96,6 +113,7 @@ class PostgresEventStore(EventStore):
             erasures=erasures,
             customers=customer_positions(plan.new, new_positions, events, plan.duplicates, known.stored_ids),
         )
+        return result, committed
 
     async def _known(self, conn: AsyncConnection, events: Sequence[NewEvent]) -> Known:
         """Everything the batch's decision needs, in at most three set-based reads (two without identities)."""
@@ -220,3 +238,16 @@ class _PostgresCheckpoint(Checkpoint):
     async def save(self, position: int) -> None:
         with _unavailable_on_connection_errors():
             await self._conn.execute(sql.SAVE_CHECKPOINT, {"name": self._name, "position": position})
+
+
+class PostgresIdentityDirectory(IdentityDirectory):
+    """Identity lookups on the event store's link table; erasure deletes an erased customer's links."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def customer_of(self, identity: IdentityKey) -> str | None:
+        with _unavailable_on_connection_errors():
+            async with self._engine.connect() as conn:
+                found = await conn.execute(sql.LINKS, {"hashes": [identity.value_hash]})
+                return next((customer for kind, _, customer in found if kind == identity.kind), None)

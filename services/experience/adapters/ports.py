@@ -7,6 +7,7 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 
 from services.experience.domain.append import AppendResult, NewEvent
+from services.experience.domain.identities import IdentityKey
 
 
 class EventStoreUnavailableError(RuntimeError):
@@ -124,3 +125,11 @@ class OutgoingRecord:
     key: bytes | None
     value: bytes | None
     headers: list[tuple[str, bytes]]
+
+
+class IdentityDirectory(ABC):
+    """Which customer a linked identity names: the identity lookup frontline people use to find a customer."""
+
+    @abstractmethod
+    async def customer_of(self, identity: IdentityKey) -> str | None:
+        """The customer `identity` is linked to now, or None (never linked, unlinked, or the customer erased)."""

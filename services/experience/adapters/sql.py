@@ -53,7 +53,7 @@ INSERT_EVENTS = text(
     "SELECT r.event_id, r.customer_id, r.sequence, r.type, r.source, r.occurred_at, r.envelope "
     "FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(ord int, event_id text, customer_id text, "
     "sequence int, type text, source text, occurred_at timestamptz, envelope jsonb) "
-    "ORDER BY r.ord RETURNING event_id, position"
+    "ORDER BY r.ord RETURNING event_id, position, recorded_at"
 )
 
 # The canonical document is built here, so the relay sends bytes without parsing JSON in Python.

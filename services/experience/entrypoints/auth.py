@@ -40,6 +40,7 @@ ROUTE_SCOPES: dict[tuple[str, str], Scope] = {
     ("POST", "/v1/events"): Scope.EVENTS_WRITE,
     ("DELETE", "/v1/customers/{customer_id}"): Scope.ADMIN,
     ("GET", "/v1/events"): Scope.ADMIN,  # the whole history, redacted where erased: for rebuilds
+    ("POST", "/v1/identities/lookup"): Scope.PII_READ,  # an email or phone in, a customer id out: personal data
 }
 
 _ANONYMOUS = ApiKey("anonymous-development", "", frozenset(Scope))
@@ -100,6 +101,7 @@ def require(scope: Scope) -> Callable[[Request], Awaitable[ApiKey]]:
 
 Writer = Annotated[ApiKey, Depends(require(Scope.EVENTS_WRITE))]
 Admin = Annotated[ApiKey, Depends(require(Scope.ADMIN))]
+PersonalDataReader = Annotated[ApiKey, Depends(require(Scope.PII_READ))]
 
 
 def route_keys(routes: Iterable[BaseRoute], prefix: str = "") -> list[tuple[str, str]]:

@@ -13,6 +13,7 @@ import structlog
 from fastapi import FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field
 
 from contracts import topics
 from contracts.auth import Scope
@@ -20,10 +21,18 @@ from contracts.catalog import CUSTOMER_ERASED, CustomerEvent
 from contracts.limits import RateLimiter
 from contracts.views import ErasureConfirmation
 from services.experience.adapters.metrics import CONTENT_TYPE, ExperienceMetrics
-from services.experience.adapters.ports import EventStore, EventStoreUnavailableError
+from services.experience.adapters.ports import EventStore, EventStoreUnavailableError, IdentityDirectory
 from services.experience.domain.append import AppendResult
+from services.experience.domain.identities import IdentityHasher, InvalidIdentityError
 from services.experience.domain.tracing import valid_traceparent
-from services.experience.entrypoints.auth import Admin, Authenticator, Writer, announce, check_routes
+from services.experience.entrypoints.auth import (
+    Admin,
+    Authenticator,
+    PersonalDataReader,
+    Writer,
+    announce,
+    check_routes,
+)
 from services.experience.entrypoints.observed import ObservedRequests
 from services.experience.entrypoints.readiness import OK, Readiness
 from services.experience.entrypoints.refusals import RequestError
@@ -43,6 +52,22 @@ RETRY_AFTER = {"retry-after": "1"}  # seconds: a dropped connection is replaced 
 class Limits:
     max_body_bytes: int = 1024 * 1024
     max_batch_events: int = 1000
+
+
+class IdentityQuery(BaseModel):
+    """An identifier a customer gave (an email, a phone number, a loyalty card), sent in a body, never a URL."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[a-z0-9_.-]+$")]
+    value: Annotated[str, Field(min_length=1, max_length=320)]
+
+
+@dataclass(frozen=True, slots=True)
+class IdentityLookup:
+    """What `POST /v1/identities/lookup` needs: the link table and the key the identities were hashed with."""
+
+    directory: IdentityDirectory
+    hasher: IdentityHasher
 
 
 async def read_body(request: Request, limit: int) -> bytes:
@@ -140,6 +165,7 @@ def create_api(
     authenticator: Authenticator | None = None,
     readiness: Readiness | None = None,
     relay_name: str = topics.EVENTS,
+    identities: IdentityLookup | None = None,
 ) -> FastAPI:
     """The ASGI app. Without an authenticator every request is anonymous (development, tests of other things)."""
     metrics: ExperienceMetrics = recorder.metrics
@@ -235,6 +261,25 @@ def create_api(
         headers = {"Rapport-Last-Position": str(page.last_position), "Rapport-Head": str(page.head),
                    "Rapport-Count": str(page.count)}  # fmt: skip
         return Response(page.body, media_type=EVENT_LOG_TYPE, headers=headers)
+
+    @app.post("/v1/identities/lookup")
+    async def lookup_identity(query: IdentityQuery, caller: PersonalDataReader) -> Response:
+        """The customer a linked identity names: 200 `{"customer_id"}`, or 404 when none is linked to it (never
+        linked, unlinked, or the customer erased). The identifier is hashed as intake hashes it and never logged."""
+        if identities is None:
+            raise RequestError(503, "identity lookup is not configured here")
+        try:
+            key = identities.hasher.key_of(query.kind, query.value)
+        except InvalidIdentityError as error:
+            raise RequestError(422, str(error), reason="validation_failed") from None
+        try:
+            customer_id = await identities.directory.customer_of(key)
+        except EventStoreUnavailableError as error:
+            log.warning("http.store_unavailable", error=str(error))
+            raise RequestError(503, "the event store is unavailable; retry later", headers=RETRY_AFTER) from None
+        if customer_id is None:
+            return _json({"errors": [{"message": f"no customer is linked to that {query.kind}"}]}, status_code=404)
+        return _json({"customer_id": customer_id})
 
     @app.get("/healthz")
     async def alive() -> dict[str, str]:

@@ -13,6 +13,8 @@ from services.experience.adapters.ports import Checkpoint, EventStore, OutgoingR
 
 log = structlog.get_logger(__name__)
 
+HANDED_LIMIT = 50_000  # handed-over events held at most before the relay falls back to reading the store
+
 
 def to_record(event: StoredEvent) -> OutgoingRecord:
     """Keyed by customer so each customer's events stay in order on one partition."""
@@ -58,6 +60,8 @@ class EventRelay:
         self._retry_s = retry_s
         self.wake = wake or asyncio.Event()
         self._metrics = metrics or ExperienceMetrics()
+        self._handed: list[StoredEvent] = []  # committed by this process, not yet published; only while leading
+        self._leading = False
 
     @property
     def name(self) -> str:
@@ -86,12 +90,42 @@ class EventRelay:
             return saved
         return min(saved, highest_position(values))
 
+    def offer(self, events: list[StoredEvent]) -> None:
+        """Events this process has just committed, in position order: published from memory when they follow on
+        from what was published, so the store is read only to fill a gap (another replica's appends, positions
+        a failed transaction used up) or after a restart."""
+        if self._leading:
+            self._handed.extend(events)
+            if len(self._handed) > HANDED_LIMIT:
+                self._handed.clear()  # the store has them all: read from there rather than hold them
+        self.wake.set()
+
+    def _take_handed(self, position: int) -> list[StoredEvent]:
+        """The handed-over events that follow `position` without a gap, at most a batch; drops those at or
+        below it (read from the store meanwhile)."""
+        handed = sorted((e for e in self._handed if e.position > position), key=lambda e: e.position)
+        taken: list[StoredEvent] = []
+        for event in handed:
+            if event.position != position + len(taken) + 1 or len(taken) >= self._batch_size:
+                break
+            taken.append(event)
+        self._handed = handed[len(taken) :]
+        return taken
+
     async def _lead(self, checkpoint: Checkpoint) -> None:
-        position = await self.resume_position(checkpoint)
+        self._handed.clear()
+        self._leading = True
+        try:
+            await self._publish_from(await self.resume_position(checkpoint), checkpoint)
+        finally:
+            self._leading = False
+            self._handed.clear()
+
+    async def _publish_from(self, position: int, checkpoint: Checkpoint) -> None:
         log.info("relay.leading", topic=self._topic, resume_after=position)
         while True:
             self.wake.clear()  # before reading, so an append during the read still wakes the next round
-            events = await self._store.read_from(position, self._batch_size)
+            events = self._take_handed(position) or await self._store.read_from(position, self._batch_size)
             if not events:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.wake.wait(), self._poll_interval_s)

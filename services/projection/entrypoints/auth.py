@@ -34,6 +34,10 @@ OPEN_ROUTES: dict[str, str] = {
     "/docs": "interface description",
     "/docs/oauth2-redirect": "interface description",
     "/redoc": "interface description",
+    # The brief's own door: the sign-in form (no customer data), exchanging a key for a session, ending one.
+    "/brief/": "the brief's sign-in page or, with a session, its find form",
+    "/brief/sign-in": "exchanges an API key for a session cookie",
+    "/brief/sign-out": "ends the session it is sent with",
 }
 _ANONYMOUS = ApiKey("anonymous-development", "", frozenset(Scope))
 
@@ -75,6 +79,16 @@ class Gatekeeper:
 
     def admit(self, authorization: str | None, scope: Scope) -> Reader:
         key = self._identify(authorization) if self.enabled else _ANONYMOUS
+        return self.admit_key(key, scope)
+
+    def key_for(self, presented: str) -> ApiKey | None:
+        """The configured key `presented` is (the brief's sign-in), or None; anyone is anonymous when keys are off."""
+        if not self.enabled:
+            return _ANONYMOUS
+        return find_key(self._keys, presented.strip()) if presented.strip() else None
+
+    def admit_key(self, key: ApiKey, scope: Scope) -> Reader:
+        """The scope check and rate limit of `admit`, for a key already known (a brief session's)."""
         if scope not in key.scopes:
             log.warning("auth.forbidden", key=key.name, needs=scope.value)
             raise HTTPException(
@@ -142,11 +156,13 @@ def api_routes(routes: Iterable[BaseRoute], prefix: str = "") -> list[tuple[str,
     return found
 
 
-def check_routes(app: FastAPI) -> None:
-    """Refuse to build an app with an API route that is neither open on purpose nor guarded by the Viewer."""
+def check_routes(app: FastAPI, guards: Iterable[Callable[..., object]] = ()) -> None:
+    """Refuse to build an app with an API route that is neither open on purpose nor guarded by the Viewer (or one
+    of `guards`, such as the brief's session check, which applies the same scopes and limits)."""
+    accepted = {viewer, *guards}
     unguarded = [
         path for path, route in api_routes(app.routes)
-        if path not in OPEN_ROUTES and not any(d.call is viewer for d in route.dependant.dependencies)
+        if path not in OPEN_ROUTES and not any(d.call in accepted for d in route.dependant.dependencies)
     ]  # fmt: skip
     if unguarded:
         raise RuntimeError(f"routes neither open (OPEN_ROUTES) nor guarded by the Viewer dependency: {unguarded}")

@@ -24,6 +24,7 @@ from services.projection.entrypoints.api_common import (
 )
 from services.projection.entrypoints.api_stream import router as stream_router
 from services.projection.entrypoints.auth import Gatekeeper, Viewer, check_routes
+from services.projection.entrypoints.brief import BriefConfig, install_brief, signed_in
 from services.projection.entrypoints.cursor import InvalidCursorError, decode_cursor, encode_cursor
 from services.projection.entrypoints.live import ViewHub
 from services.projection.entrypoints.observability import HttpMetricsMiddleware, Liveness, Readiness
@@ -132,15 +133,16 @@ async def metrics(request: Request) -> Response:
 
 def create_http_app(
     reader: ViewReader | None = None, hub: ViewHub | None = None, gatekeeper: Gatekeeper | None = None,
-    metrics: ProjectionMetrics | None = None, **fastapi_options: Any,
+    metrics: ProjectionMetrics | None = None, brief: BriefConfig | None = None, **fastapi_options: Any,
 ) -> FastAPI:  # fmt: skip
-    """The API without a composition root: bootstrap passes a lifespan, tests pass a fake reader. Without a
-    gatekeeper the API is open (tests, and development without keys)."""
+    """The API and the customer brief without a composition root: bootstrap passes a lifespan, tests pass a fake
+    reader. Without a gatekeeper the API is open (tests, and development without keys)."""
     app = FastAPI(title="Rapport projection", **fastapi_options)
     app.include_router(router)
     app.include_router(accounts_router)
     app.include_router(stream_router)
-    check_routes(app)
+    install_brief(app, brief)  # without a config: development cookies (not Secure) and no identity lookup
+    check_routes(app, guards=[signed_in])
     app.state.hub = hub or ViewHub()
     app.state.gatekeeper = gatekeeper or Gatekeeper([])
     app.state.metrics = metrics or ProjectionMetrics()

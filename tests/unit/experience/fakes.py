@@ -15,6 +15,7 @@ from services.experience.adapters.ports import (
     Checkpoint,
     EventStore,
     EventStoreUnavailableError,
+    IdentityDirectory,
     OutgoingRecord,
     RecordProducer,
     StoredEvent,
@@ -45,7 +46,7 @@ def redacted(envelope: Mapping[str, Any], event_type: str) -> dict[str, Any]:
     return dict(envelope) if stripped == envelope else {**stripped, "redacted": True}
 
 
-class FakeEventStore(EventStore):
+class FakeEventStore(EventStore, IdentityDirectory):
     def __init__(self) -> None:
         self.rows: list[tuple[int, int, NewEvent]] = []  # position, sequence, event (customer resolved)
         self.links: dict[IdentityKey, str] = {}
@@ -125,6 +126,10 @@ class FakeEventStore(EventStore):
     @contextlib.asynccontextmanager
     async def leadership(self, name: str) -> AsyncIterator[Checkpoint]:
         yield _FakeCheckpoint(self.checkpoints, name)
+
+    async def customer_of(self, identity: IdentityKey) -> str | None:
+        await self.ping()
+        return self.links.get(identity)
 
 
 class _FakeCheckpoint(Checkpoint):

@@ -93,8 +93,13 @@ async def test_every_route_of_the_router_needs_a_key_and_its_scope(client: httpx
         lacking = app.state.lacking[ROUTE_SCOPES[(method, path)]]
         wrong = await client.request(method, url, content=body, headers={**BATCH, **bearer(lacking)})
         assert wrong.status_code == 403, (method, path)
+        if (method, path) == ("POST", "/v1/identities/lookup"):  # takes one identity, not a batch
+            body = orjson.dumps({"kind": "email", "value": "someone@example.org"})
         right = await client.request(method, url, content=body, headers={**BATCH, **bearer(EVERYTHING)})
-        assert right.is_success, (method, path, right.text)
+        # the lookup finds nobody (404) or is not configured in this app (503): either way the key got through
+        assert right.is_success or (path == "/v1/identities/lookup" and right.status_code in (404, 503)), (
+            method, path, right.text,
+        )
 
 
 def test_a_route_neither_open_nor_scoped_stops_the_app_from_being_built(store: FakeEventStore) -> None:

@@ -62,9 +62,10 @@ def seeded_reader() -> FakeViewReader:
 
 
 def protected(app: FastAPI) -> list[tuple[str, str]]:
+    """The API's bearer-key routes; the brief's pages take a session instead (tests/unit/projection/test_brief.py)."""
     return [
         (method, path)
-        for path, route in api_routes(app.routes) if path not in OPEN_ROUTES
+        for path, route in api_routes(app.routes) if path not in OPEN_ROUTES and not path.startswith("/brief/")
         for method in sorted((route.methods or set()) - {"HEAD", "OPTIONS"})
     ]  # fmt: skip
 
