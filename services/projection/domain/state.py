@@ -115,7 +115,7 @@ class CustomerState(Struct, array_like=True):
     contracts: list[RecentState] = field(default_factory=list)  # latest contract-related touchpoints
     cases: dict[str, CaseState] = field(default_factory=dict)
     loose_issues: list[RecentState] = field(default_factory=list)  # open issues without a case id, newest first
-    resolved_us: int | None = None  # the latest resolved complaint or support case
+    resolved_us: int | None = None  # no longer read (issues close per kind now); kept: states are stored by position
     # Score sums decayed to `score_ref_us` (the latest scored touchpoint): P = sum(w*d*s), W = sum(w*d).
     # Moving the reference rescales both sums by the same factor, so P/W never depends on arrival order, and
     # unlike a fixed epoch nothing overflows however far apart the events are. The short pair uses a shorter
@@ -126,6 +126,9 @@ class CustomerState(Struct, array_like=True):
     weight_total: float = 0.0
     short_weighted_sentiment: float = 0.0
     short_weight_total: float = 0.0
+    # Per issue kind, the latest closing event without a case id (see issues.py). New fields go last: a stored
+    # state is an array, and one stored before a field existed decodes with its default.
+    closed_by_kind: dict[str, int] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready document of plain builtins (the format fold states were stored in before msgpack, still

@@ -28,7 +28,7 @@ touchpoints = st.fixed_dictionaries(
         "sentiment": st.one_of(st.none(), st.floats(-1, 1, allow_nan=False)),
         "rating": ratings,
         "account_id": st.one_of(st.none(), st.sampled_from(["a-1", "a-2"])),
-        "outcome": st.sampled_from([None, "resolved", "unresolved", "pending"]),
+        "outcome": st.sampled_from([None, "resolved", "cancelled", "unresolved", "pending", "escalated", "other"]),
         "emotion": st.sampled_from([None, "relieved", "annoyed"]),
         "attributes": st.sampled_from([None, {"case_id": "K-1"}, {"case_id": "K-2"}]),
     }

@@ -138,8 +138,25 @@ def test_an_issue_closes_only_with_a_later_resolution_of_the_same_case() -> None
     view = view_of(closed, opened, earlier, other)
     assert not view["experience"]["at_risk"] and view["experience"]["open_issues"] == []
     loose = event("c-1", 5, kind="complaint", outcome="pending", minutes=25)
-    assert view_of(loose, other, closed)["experience"]["open_issues"] == []  # no case id: any later resolution
-    assert view_of(loose, other)["experience"]["open_issues"][0]["event_id"] == loose.event_id
+    # Without a case id, only a later closing event of the same kind that has no case id either closes it.
+    assert [i["event_id"] for i in view_of(loose, other, closed)["experience"]["open_issues"]] == [loose.event_id]
+
+
+def test_an_issue_recorded_without_an_outcome_is_open_until_a_later_one_of_its_kind_closes_it() -> None:
+    complaint = event("c-1", 1, kind="complaint", sentiment=-0.4, minutes=10)  # no outcome: nobody closed it
+    case = event("c-1", 2, kind="support_case", minutes=12)
+    assert [i["event_id"] for i in view_of(complaint, case)["experience"]["open_issues"]] == [
+        case.event_id, complaint.event_id,
+    ]  # fmt: skip
+    other_kind = event("c-1", 3, kind="support_case", outcome="resolved", minutes=30)
+    assert [i["event_id"] for i in view_of(other_kind, complaint, case)["experience"]["open_issues"]] == [
+        complaint.event_id
+    ]
+    earlier = event("c-1", 4, kind="complaint", outcome="resolved", minutes=5)
+    assert view_of(complaint, earlier)["experience"]["at_risk"]  # resolved before it was raised: still open
+    later = event("c-1", 5, kind="complaint", outcome="cancelled", minutes=40)
+    view = view_of(later, complaint, case, other_kind)
+    assert view["experience"]["open_issues"] == [] and not view["experience"]["at_risk"]
 
 
 def test_three_negative_experiences_in_a_row_put_a_customer_at_risk() -> None:
