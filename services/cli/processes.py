@@ -10,6 +10,8 @@ from pathlib import Path
 
 import httpx
 
+from services.cli.lifeline import die_with_parent
+
 
 @dataclass
 class Child:
@@ -28,7 +30,15 @@ class Child:
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # a terminal Ctrl-C reaches only us; we stop children in order
+            preexec_fn=die_with_parent(),  # and if we are killed outright, no child answers on without us
         )
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process is not None else None
+
+    def exit_code(self) -> int | None:
+        return self.process.poll() if self.process is not None else None
 
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
@@ -62,6 +72,7 @@ class Child:
 
 def run_once(args: list[str], env: dict[str, str], what: str) -> None:
     """Run a one-shot step (a migration) and fail loudly with its output."""
-    done = subprocess.run([sys.executable, *args], env={**os.environ, **env}, capture_output=True, text=True)
+    done = subprocess.run([sys.executable, *args], env={**os.environ, **env}, capture_output=True, text=True,
+                          preexec_fn=die_with_parent())
     if done.returncode != 0:
         raise RuntimeError(f"{what} failed:\n{done.stdout}\n{done.stderr}")
