@@ -19,6 +19,7 @@ ACCOUNT_VIEW = "account-view.v1"
 STORED = ".stored"  # suffix of a derived schema: an event as the event store keeps and relays it
 STORED_IDENTITY_TYPES = (IDENTITY_LINKED, IDENTITY_UNLINKED)
 KAFKA_BINDING = "0.5.0"
+BINARY = "Binary"  # suffix of a binary-mode message id: same event type, attributes in ce_* headers
 
 ACTORS = {
     "upstream": "Systems that record touchpoints: tills, CRM, web shop, contact centre, survey tools.",
@@ -27,12 +28,15 @@ ACTORS = {
     "subscribers": "Any other team or app that follows the events or the views.",
     "operators": "People running Rapport: `rapport tail`, `rapport status`, `rapport dlq replay`.",
 }
-INTAKE = """Anyone may produce here; nothing on it is trusted. Each value is one CloudEvent in structured JSON
-mode, of any type in the catalogue; a touchpoint may name its customer by a linked identity instead of
-`customer_id`. The experience service stores each valid event once (its `id` is the idempotency key) and relays it
-on `cx.events.v1`; every other record goes to `cx.intake.dlq.v1` with the reason: not UTF-8 or JSON, an unknown
-type, invalid fields, an unknown identity, an erased customer, or an erasure while the service takes erasures only
-over HTTP."""
+INTAKE = """Anyone may produce here; nothing on it is trusted. Each record is one CloudEvent of any type in the
+catalogue, in either mode of the CloudEvents Kafka binding: structured (the value is the whole event as JSON; a
+`content-type` of `application/cloudevents+json`, or none) or binary (a `ce_specversion` header: the attributes in
+`ce_*` headers with lower-case names, UTF-8, extensions such as `ce_traceparent` included; the value is `data` as
+JSON, `content-type` `application/json` or none). Both are validated alike. A touchpoint may name its customer by a
+linked identity instead of `customer_id`. The experience service stores each valid event once (its `id` is the
+idempotency key) and relays it on `cx.events.v1`; every other record goes to `cx.intake.dlq.v1` with the reason:
+not UTF-8 or JSON, an unknown type, invalid fields or attributes, data that is not JSON, an unknown identity, an
+erased customer, or an erasure while the service takes erasures only over HTTP."""
 DEAD_LETTERS = """Every intake record the experience service could not store: key and value exactly as they arrived
 (any bytes), the original headers, and the `rapport-dlq-*` headers saying why and where it came from."""
 CUSTOMER_VIEWS = """Compacted. Key: the customer id. Value: the whole customer view as JSON, with its `version`
@@ -100,10 +104,9 @@ def _schema(name: str) -> Json:
 
 def _channels() -> Json:
     customer_key, account_key = _key(_schema("customer-id")), _key(_schema("account-id"))
-    intake = {
-        message_id(t): _event(t, _schema(t), _schema("intake-headers"), _key(_schema("intake-key")))
-        for t in EVENT_TYPES
-    }
+    intake_key = _key(_schema("intake-key"))
+    intake = {message_id(t): _event(t, _schema(t), _schema("intake-headers"), intake_key) for t in EVENT_TYPES}
+    intake |= {message_id(t) + BINARY: _binary_event(t, intake_key) for t in EVENT_TYPES}
     relayed = {message_id(t): _event(t, _canonical(t), _relay_headers(t), customer_key) for t in EVENT_TYPES}
     dead_letter = {
         "name": "dead-letter",
@@ -179,6 +182,22 @@ def _event(event_type: str, payload: Json, headers: Json, bindings: Json) -> Jso
     return message
 
 
+def _binary_event(event_type: str, bindings: Json) -> Json:
+    """The event in binary mode: its data as the value, the attributes in `ce_*` headers."""
+    data = EVENT_TYPES[event_type].model_fields["data"].annotation
+    assert data is not None  # every event type declares its data model
+    headers = {"properties": {f"{CE}type": {"const": event_type, "description": "The event's `type`."}}}
+    return {
+        "name": f"{event_type} (binary)",
+        "title": f"{message_id(event_type)} in binary mode",
+        "summary": "The same event in CloudEvents binary mode: `data` as the value, attributes as `ce_*` headers.",
+        "contentType": "application/json",
+        "headers": {"allOf": [_schema("intake-binary-headers"), headers]},
+        "payload": _ref(f"{schema_ref(event_type)}#/$defs/{data.__name__}"),
+        "bindings": bindings,
+    }
+
+
 def _canonical(event_type: str) -> Json:
     stored = event_type + STORED if event_type in STORED_IDENTITY_TYPES else event_type
     return {"allOf": [_schema(stored), _schema("canonical-attributes")]}
@@ -228,6 +247,13 @@ STORED_IDENTITY: Json = {
     },
 }
 TEXT = {"type": "string"}
+CE = "ce_"  # the Kafka binding's attribute header prefix
+
+
+def _attribute(description: str, **schema: Any) -> Json:
+    return {**TEXT, **schema, "description": description}
+
+
 TRANSPORT: dict[str, Json] = {
     "canonical-attributes": {
         "description": "What the experience service adds to an event it stores (contracts/canonical.py).",
@@ -258,9 +284,28 @@ TRANSPORT: dict[str, Json] = {
     },
     "traceparent": {**TEXT, "description": "W3C Trace Context, when the producer sent one."},
     "intake-headers": {
-        "description": "Any headers; a valid traceparent continues the trace. A dead letter keeps them all.",
+        "description": "Structured mode: any headers but `ce_specversion`, unless `content-type` is "
+        "`application/cloudevents+json`; a valid traceparent continues the trace. A dead letter keeps them all.",
         "type": "object",
         "properties": {canonical.HEADER_TRACEPARENT: _schema("traceparent")},
+    },
+    "intake-binary-headers": {
+        "description": "CloudEvents binary mode: each attribute in a `ce_` header, its name lower-case, its value "
+        "UTF-8. `content-type` is the datacontenttype. A dead letter keeps them all.",
+        "type": "object",
+        "required": [f"{CE}specversion", f"{CE}id", f"{CE}source", f"{CE}type", f"{CE}time"],
+        "properties": {
+            f"{CE}specversion": _attribute("Marks binary mode.", const="1.0"),
+            f"{CE}id": _attribute("The producer's idempotency key."),
+            f"{CE}source": _attribute("Who produced it."),
+            f"{CE}type": _attribute("The event type, with its major version."),
+            f"{CE}time": _attribute("When it happened, RFC 3339 with a time zone.", format="date-time"),
+            f"{CE}subject": _attribute("The customer id; defaults to data's."),
+            f"{CE}dataschema": _attribute("A URI of the data's schema."),
+            canonical.HEADER_CONTENT_TYPE: _attribute("The data's type; absent means JSON.", const="application/json"),
+            canonical.HEADER_TRACEPARENT: _schema("traceparent"),
+        },
+        "patternProperties": {f"^{CE}[a-z0-9]{{1,20}}$": _attribute("An extension attribute, e.g. ce_traceparent.")},
     },
     "dead-letter-headers": {
         "description": "The refused record's own headers, followed by these.",

@@ -9,6 +9,7 @@ class Channel(StrEnum):
     APP = "app"
     EMAIL = "email"
     PHONE = "phone"
+    SMS = "sms"  # consent to text is governed apart from consent to call in many places
     CHAT = "chat"
     SOCIAL = "social"
     REVIEW_SITE = "review_site"

@@ -14,6 +14,7 @@ from fastapi import FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.datastructures import Headers
 
 from contracts import topics
 from contracts.auth import Scope
@@ -22,6 +23,7 @@ from contracts.limits import RateLimiter
 from contracts.views import ErasureConfirmation
 from services.experience.adapters.metrics import CONTENT_TYPE, ExperienceMetrics
 from services.experience.adapters.ports import EventStore, EventStoreUnavailableError, IdentityDirectory
+from services.experience.domain import binary_mode
 from services.experience.domain.append import AppendResult
 from services.experience.domain.identities import IdentityHasher, InvalidIdentityError
 from services.experience.domain.tracing import valid_traceparent
@@ -45,6 +47,14 @@ BATCH_TYPE = "application/cloudevents-batch+json"
 EVENT_LOG_TYPE = "application/x-ndjson"
 MAX_LOG_PAGE = 20_000  # events a page at most: a few MB, read by PostgreSQL in one statement
 MAX_LOG_SHARDS = 64
+EVENTS_DESCRIPTION = """Record one event or a batch (all or nothing).
+
+CloudEvents structured mode: `application/cloudevents+json` (or `application/json`) with the whole event as the
+body; a batch as `application/cloudevents-batch+json`, a JSON array. Binary mode (the CloudEvents HTTP binding):
+the attributes in `ce-*` headers (`ce-specversion`, `ce-id`, `ce-source`, `ce-type`, `ce-time`, optional
+`ce-subject`, `ce-dataschema` and extensions such as `ce-traceparent`, values percent-encoded), `data` as the body
+and `Content-Type: application/json` as its `datacontenttype`. Both modes are validated alike: 422 names each
+field, with index 0 for a single event."""
 RETRY_AFTER = {"retry-after": "1"}  # seconds: a dropped connection is replaced at once, a restart takes a few
 
 
@@ -101,6 +111,17 @@ def documents_of(media_type: str, body: bytes, limits: Limits) -> list[Any]:
     if len(documents) > limits.max_batch_events:
         raise RequestError(413, f"a batch holds at most {limits.max_batch_events} events", reason="too_large")
     return documents
+
+
+def binary_documents(headers: Headers, body: bytes) -> list[Any]:
+    """The one event a binary-mode request carries; an unreadable attribute is refused as an invalid field is."""
+    try:
+        attributes = binary_mode.http_attributes(headers.items())
+        return [binary_mode.document(attributes, headers.get("content-type"), body)]
+    except binary_mode.BinaryModeError as error:
+        if error.reason == "invalid_json":  # as in structured mode: a body that is not JSON is a bad request
+            raise RequestError(400, error.message, reason="invalid_json") from None
+        raise InvalidEventsError([FieldError(0, error.path, error.message)], {0: error.reason}) from None
 
 
 _ERASURES = uuid.UUID("7a1e3f4c-2b7d-5c1e-9f0a-6d5b4c3a2e10")  # namespace of DELETE's deterministic event ids
@@ -205,12 +226,17 @@ def create_api(
             raise RequestError(503, "the event store is unavailable; retry later", headers=RETRY_AFTER) from None
         return _json(accepted_body(result, events), status_code=202)
 
-    @app.post("/v1/events", status_code=202)
+    @app.post("/v1/events", status_code=202, description=EVENTS_DESCRIPTION)
     async def record_events(request: Request, caller: Writer) -> Response:
-        media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        content_type = request.headers.get("content-type")
         body = await read_body(request, limits.max_body_bytes)
-        documents = documents_of(media_type, body, limits)
+        binary = binary_mode.is_binary(content_type, request.headers.keys(), binary_mode.HTTP_PREFIX)
+        documents: list[Any] = []
         try:
+            if binary:
+                documents = binary_documents(request.headers, body)
+            else:
+                documents = documents_of(binary_mode.media_type(content_type), body, limits)
             events = validate_all(documents)
         except InvalidEventsError as invalid:
             return refused(invalid, documents)

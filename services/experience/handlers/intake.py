@@ -10,6 +10,7 @@ import structlog
 from contracts import EventParseError, canonical, parse_event, topics
 from contracts.catalog import CUSTOMER_ERASED, CustomerEvent
 from services.experience.adapters.ports import OutgoingRecord, RecordProducer
+from services.experience.domain import binary_mode
 from services.experience.domain.tracing import trace_id, valid_traceparent
 from services.experience.handlers.record_events import EventRecorder
 
@@ -49,6 +50,31 @@ def parse_record(value: bytes | None) -> CustomerEvent | Rejection:
         return parse_event(document)
     except EventParseError as error:
         return Rejection(error.reason, str(error))
+
+
+def parse_binary_record(record: IntakeRecord) -> CustomerEvent | Rejection:
+    """A binary-mode record: the attributes in `ce_*` headers, the value as `data`, parsed as structured mode is."""
+    try:
+        attributes = binary_mode.kafka_attributes(record.headers)
+        document = binary_mode.document(attributes, content_type_of(record), record.value)
+    except binary_mode.BinaryModeError as error:
+        return Rejection(error.reason, str(error))
+    try:
+        return parse_event(document)
+    except EventParseError as error:
+        return Rejection(error.reason, str(error))
+
+
+def content_type_of(record: IntakeRecord) -> str | None:
+    for name, value in record.headers:
+        if name == canonical.HEADER_CONTENT_TYPE:
+            return (value or b"").decode("utf-8", errors="replace")
+    return None
+
+
+def is_binary(record: IntakeRecord) -> bool:
+    names = [name for name, _ in record.headers]
+    return binary_mode.is_binary(content_type_of(record), names, binary_mode.KAFKA_PREFIX)
 
 
 def dead_letter(record: IntakeRecord, rejection: Rejection) -> OutgoingRecord:
@@ -136,7 +162,7 @@ class IntakeHandler:
             )
 
     def _parse(self, record: IntakeRecord) -> CustomerEvent | Rejection:
-        parsed = parse_record(record.value)
+        parsed = parse_binary_record(record) if is_binary(record) else parse_record(record.value)
         if not self._allow_erasure and not isinstance(parsed, Rejection) and parsed.type == CUSTOMER_ERASED:
             return Rejection(ERASURE_NOT_ALLOWED, "erasure is not accepted on the intake topic; use the HTTP API")
         return parsed

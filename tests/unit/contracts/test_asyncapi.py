@@ -9,6 +9,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from contracts import canonical, topics
+from contracts.asyncapi import message_id
 from contracts.catalog import EVENT_TYPES, IDENTITY_LINKED, IDENTITY_UNLINKED
 from contracts.export import ASYNCAPI_FILE, SCHEMA_DIR, asyncapi_document, render, schemas
 from contracts.views import AccountView, CustomerView
@@ -100,7 +101,23 @@ def test_every_topic_is_a_channel(document: dict[str, Any]) -> None:
 @pytest.mark.parametrize("channel", ["intake", "events"])
 def test_every_event_type_is_a_message(document: dict[str, Any], channel: str) -> None:
     messages = document["channels"][channel]["messages"].values()
-    assert sorted(message["name"] for message in messages) == sorted(EVENT_TYPES)
+    structured = [m["name"] for m in messages if m["contentType"] == "application/cloudevents+json"]
+    assert sorted(structured) == sorted(EVENT_TYPES)
+
+
+def test_intake_takes_every_event_type_in_binary_mode_too(document: dict[str, Any]) -> None:
+    messages = document["channels"]["intake"]["messages"]
+    binary = {name: m for name, m in messages.items() if m["contentType"] == "application/json"}
+    assert sorted(binary) == sorted(f"{message_id(t)}Binary" for t in EVENT_TYPES)
+    headers = follow_refs(document, binary["TouchpointRecordedBinary"]["headers"])["allOf"]
+    assert {"ce_specversion", "ce_id", "ce_source", "ce_type", "ce_time"} <= set(headers[0]["required"])
+    assert headers[1]["properties"]["ce_type"]["const"] == "cx.touchpoint.recorded.v1"
+
+
+def test_a_binary_intake_payload_is_the_data_alone(document: dict[str, Any], touchpoint: dict[str, Any]) -> None:
+    validator = payload_validator(document, "intake", "TouchpointRecordedBinary")
+    validator.validate(touchpoint["data"])
+    assert not validator.is_valid(touchpoint)
 
 
 def test_every_reference_resolves_offline(document: dict[str, Any]) -> None:

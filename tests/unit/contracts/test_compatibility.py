@@ -75,3 +75,13 @@ def test_unknown_account_roles_are_refused_but_other_is_accepted() -> None:
         parse_event(envelope("cx.account.membership.changed.v1", data))
     data["role"] = "other"
     assert parse_event(envelope("cx.account.membership.changed.v1", data))
+
+
+def test_sms_is_a_channel_for_consent_touchpoints_and_preferences() -> None:
+    consent = parse_event(envelope("cx.consent.changed.v1",
+                                   {"customer_id": "c-1", "purpose": "marketing", "channel": "sms", "granted": True}))
+    touchpoint = parse_event(envelope("cx.touchpoint.recorded.v1",
+                                      {"customer_id": "c-1", "channel": "sms", "kind": "marketing_message"}))
+    preference = parse_event(envelope("cx.preference.stated.v1",
+                                      {"customer_id": "c-1", "preferences": {"channel": "sms"}}))
+    assert consent.data.channel == touchpoint.data.channel == preference.data.preferences["channel"] == "sms"

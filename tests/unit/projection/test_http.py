@@ -103,6 +103,19 @@ async def test_contact_answers_with_reasons_and_how(client: httpx.AsyncClient, r
     assert (await client.get("/v1/customers/nobody/contact", params={"purpose": "service"})).status_code == 404
 
 
+async def test_contact_by_sms_answers_from_the_sms_consent(client: httpx.AsyncClient, reader: FakeViewReader) -> None:
+    reader.fold("c-1", [
+        event("c-1", 1, "consent", purpose="marketing", channel="sms", granted=True, event_id="sms-yes"),
+        event("c-1", 2, "consent", purpose="marketing", channel="phone", granted=False),
+        event("c-1", 3, "preference", preferences={"channel": "sms"}),
+    ])  # fmt: skip
+    by_sms = (await client.get("/v1/customers/c-1/contact", params={"purpose": "marketing", "channel": "sms"})).json()
+    by_phone = (await client.get("/v1/customers/c-1/contact", params={"purpose": "marketing", "channel": "phone"}))
+    assert by_sms["allowed"] is True and "on sms was granted" in by_sms["reasons"][0]
+    assert "sms-yes" in by_sms["reasons"][0] and by_sms["how"] == {"channel": "sms"}
+    assert by_phone.json()["allowed"] is False
+
+
 async def test_timeline_filters(client: httpx.AsyncClient, reader: FakeViewReader) -> None:
     reader.fold("c-1", [
         event("c-1", 1, channel="web", sentiment=0.9, minutes=0),
