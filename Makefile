@@ -17,6 +17,7 @@ run: $(STAMP)
 
 test: $(STAMP) lint browser
 	$(BIN)/pytest
+	$(BIN)/pytest tests/browser  # a process of its own: see tests/browser/conftest.py
 
 # The brief's browser tests drive Debian's chromium by path (never `playwright install`, which downloads one).
 # Installed with apt-get where missing (CI runs as root on Debian); without it, those tests skip and say why.

@@ -102,3 +102,16 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
 @pytest.fixture
 def browser_context_args(browser_context_args: dict[str, Any], brief_server: BriefServer) -> dict[str, Any]:
     return {**browser_context_args, "base_url": brief_server.url}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Playwright's sync API keeps an event loop running in the main thread for the whole session, which stops
+    every asyncio test collected after it: so the browser tests run in a pytest process of their own (`make test`
+    starts one), and are skipped, saying why, in a run that also holds other tests."""
+    browser_dir = Path(__file__).parent
+    if all(browser_dir in Path(str(item.path)).parents for item in items):
+        return
+    alone = pytest.mark.skip(reason="browser tests run in a pytest process of their own: pytest tests/browser")
+    for item in items:
+        if browser_dir in Path(str(item.path)).parents:
+            item.add_marker(alone)
