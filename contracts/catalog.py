@@ -67,7 +67,9 @@ EXTRA_PREFERENCES = "preferences.*"
 
 # Fields that hold personal data, by event type: erasure redacts these in the event store and views drop them
 # for readers without the pii:read scope. Paths are inside `data`. Of the catalogued preferences, name_to_use
-# names the person, and what to avoid and accessibility needs can tell their health or beliefs.
+# names the person, and what to avoid and accessibility needs can tell their health or beliefs. A touchpoint's
+# `attributes` are personal as a whole, whatever their keys; its `case_id` is a reference, not personal, so a
+# case id every reader needs (open issues) belongs there, never in `attributes`.
 PERSONAL_FIELDS: dict[str, tuple[str, ...]] = {
     TOUCHPOINT_RECORDED: ("note", "attributes", "handled_by", "identity"),
     PREFERENCE_STATED: (

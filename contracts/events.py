@@ -28,6 +28,8 @@ from contracts.vocabulary import Channel, Outcome, PreferenceSource, RatingScale
 ShortText = Annotated[str, StringConstraints(min_length=1, max_length=128)]
 Label = Annotated[str, StringConstraints(min_length=1, max_length=32, pattern=r"^[a-z][a-z0-9_]*$")]
 AttributeValue = Annotated[str, StringConstraints(max_length=256)] | int | float | bool
+# A reference a case system gave, not free text: no spaces or @, so no name, sentence or email address fits.
+CaseId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/#-]*$")]
 
 # The inclusive range of each rating scale.
 RATING_RANGES: dict[RatingScale, tuple[float, float]] = {
@@ -80,7 +82,18 @@ class TouchpointRecorded(StrictModel):
     note: Annotated[str, StringConstraints(max_length=2000)] | None = Field(
         default=None, description="Free text; personal data."
     )
-    attributes: dict[Label, AttributeValue] | None = Field(default=None, max_length=32)
+    case_id: CaseId | None = Field(
+        default=None,
+        description=(
+            "The support case or complaint thread this belongs to: a closing event of the same case closes it. Not"
+            " personal data: every reader sees it. Events before it existed carried it as attributes.case_id, which"
+            " still counts when case_id is absent."
+        ),
+    )
+    attributes: dict[Label, AttributeValue] | None = Field(
+        default=None, max_length=32,
+        description="Further facts such as an order number or a store; personal data, shown only with pii:read.",
+    )  # fmt: skip
 
     @model_validator(mode="after")
     def _names_a_customer(self) -> "TouchpointRecorded":

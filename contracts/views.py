@@ -53,8 +53,8 @@ class ConsentSummary(ViewModel):
 class RiskReason(ViewModel):
     """Why a customer is at risk, with the events behind it so anyone can look.
 
-    unresolved_issue: a complaint or support case (outcome unresolved, pending or escalated) with no later
-    resolved one of the same attributes.case_id (or, without a case id, no later resolved one at all).
+    unresolved_issue: a complaint or support case not resolved or cancelled (one without an outcome included) with
+    no later closing one of the same case_id (or, when neither has a case id, of the same kind).
     negative_run: the latest 3 touchpoints with a sentiment or rating were all negative.
     falling_score: with 4 or more such touchpoints, `recent_score` is 30 or more points below `score`.
     """
@@ -82,7 +82,8 @@ class OpenIssue(ViewModel):
     event_id: str
     kind: str
     time: datetime
-    case_id: str | None = Field(default=None, description="attributes.case_id of the issue, when it had one.")
+    case_id: str | None = Field(default=None, description="The issue's case_id (or the older attributes.case_id), "
+                                                         "when it had one.")
 
 
 class ExperienceSummary(ViewModel):
@@ -146,8 +147,13 @@ class TimelineEntry(ViewModel):
     emotion: str | None = None
     outcome: Outcome | None = None
     rating: Rating | None = None
-    handled_by: str | None = None
-    note: str | None = None
+    case_id: str | None = Field(default=None, description="The case it belongs to (data.case_id, or the older "
+                                                         "attributes.case_id).")
+    handled_by: str | None = Field(default=None, description="Personal: shown only with pii:read.")
+    note: str | None = Field(default=None, description="Personal: shown only with pii:read.")
+    attributes: dict[str, str | int | float | bool] | None = Field(
+        default=None, description="The touchpoint's attributes; personal: shown only with pii:read."
+    )
 
 
 class TimelinePage(ViewModel):

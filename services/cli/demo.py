@@ -76,7 +76,8 @@ def family_restaurant() -> list[dict[str, Any]]:
         touchpoint(8, c, 22, channel="app", kind="delivery", sentiment=-0.7, emotion="annoyed",
                    note="Order arrived wrong: no gluten-free pasta for her son."),
         touchpoint(9, c, 22.1, channel="phone", kind="complaint", sentiment=-0.9, emotion="let_down",
-                   outcome="unresolved", handled_by="shift-lead-marco", attributes={"case_id": "case-5521"}),
+                   outcome="unresolved", handled_by="shift-lead-marco", case_id="case-5521",
+                   attributes={"order_number": "ORD-88213"}),
         preferences(10, c, 23, source="observed", channel="app"),
     ]
 
@@ -103,7 +104,7 @@ def buying_team() -> list[dict[str, Any]]:
         touchpoint(3, engineer, 2, account_id=ACCOUNT, channel="field_sales", kind="meeting", sentiment=0.7,
                    emotion="interested", handled_by="am-lucia"),
         touchpoint(4, engineer, 20, account_id=ACCOUNT, channel="phone", kind="support_case", sentiment=-0.4,
-                   outcome="unresolved", emotion="frustrated", attributes={"case_id": "case-7730"}),
+                   outcome="unresolved", emotion="frustrated", case_id="case-7730"),
         member(1, buyer, 0, "purchasing"),
         preferences(2, buyer, 0, name_to_use="Mr. Patel", channel="email", frequency="monthly", tone="formal"),
         consent(3, buyer, 0, "marketing", True, "email"),

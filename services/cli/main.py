@@ -10,6 +10,10 @@ KAFKA_SECURITY = (
     "Kafka security, as the services': RAPPORT_KAFKA_SECURITY_PROTOCOL (PLAINTEXT by default, SSL, SASL_PLAINTEXT, "
     "SASL_SSL), RAPPORT_KAFKA_SASL_MECHANISM, _SASL_USERNAME, _SASL_PASSWORD and _SSL_CAFILE, from the environment."
 )
+# Operator commands find the broker alike: --bootstrap, else RAPPORT_KAFKA_BOOTSTRAP, else the running `rapport dev`.
+DataDir = Annotated[Path, typer.Option(help="Data directory of a running `rapport dev`.")]
+DatabaseUrl = Annotated[str | None, typer.Option(envvar="RAPPORT_DATABASE_URL", help="postgresql+asyncpg://…")]
+Bootstrap = Annotated[str | None, typer.Option(envvar="RAPPORT_KAFKA_BOOTSTRAP", help="Kafka bootstrap servers")]
 
 
 @app.command()
@@ -39,16 +43,18 @@ def emit(
     note: Annotated[str | None, typer.Option(help="Free text (personal data)")] = None,
     via: Annotated[str, typer.Option(help="http (POST /v1/events) or kafka (cx.intake.v1)")] = "http",
     url: Annotated[str, typer.Option(help="Experience service base URL")] = "http://127.0.0.1:8080",
-    bootstrap: Annotated[str, typer.Option(help="Kafka bootstrap servers")] = "127.0.0.1:9092",
+    bootstrap: Bootstrap = None,
+    data_dir: DataDir = Path(".rapport"),
     api_key: Annotated[str | None, typer.Option(envvar="RAPPORT_API_KEY", help="Key with events:write")] = None,
 ) -> None:
     """Record one touchpoint, as an upstream system would."""
     from services.cli.emit import build_touchpoint, send_http, send_kafka
+    from services.cli.endpoints import resolve_bootstrap
     from services.cli.kafka_security import kafka_security
 
     event = build_touchpoint(customer, channel, kind, sentiment, emotion, note)
     if via == "kafka":
-        send_kafka(bootstrap, event, kafka_security())
+        send_kafka(resolve_bootstrap(data_dir, bootstrap), event, kafka_security())
     else:
         send_http(url, event, api_key)
 
@@ -56,7 +62,8 @@ def emit(
 @app.command(epilog=KAFKA_SECURITY)
 def tail(
     topic: Annotated[str, typer.Argument(help="e.g. cx.customer-views.v1, cx.events.v1, cx.intake.dlq.v1")],
-    bootstrap: Annotated[str, typer.Option(help="Kafka bootstrap servers")] = "127.0.0.1:9092",
+    bootstrap: Bootstrap = None,
+    data_dir: DataDir = Path(".rapport"),
     from_beginning: Annotated[bool, typer.Option(help="Start at the oldest record, not the newest.")] = True,
     count: Annotated[int | None, typer.Option(help="Stop after this many records.")] = None,
     idle_exit: Annotated[float | None, typer.Option(help="Stop after this many quiet seconds.")] = None,
@@ -64,18 +71,17 @@ def tail(
     """Print a topic's records in readable form (key, offset, headers, a summary of the value)."""
     import asyncio
 
+    from services.cli.endpoints import resolve_bootstrap
     from services.cli.kafka_security import kafka_security
     from services.cli.tail import tail_topic
 
+    bootstrap = resolve_bootstrap(data_dir, bootstrap)
     asyncio.run(tail_topic(bootstrap, topic, from_beginning, count, idle_exit, kafka_security()))
 
 
 dlq_app = typer.Typer(no_args_is_help=True, help="Dead-lettered intake records.")
 app.add_typer(dlq_app, name="dlq")
 
-DataDir = Annotated[Path, typer.Option(help="Data directory of a running `rapport dev`.")]
-DatabaseUrl = Annotated[str | None, typer.Option(envvar="RAPPORT_DATABASE_URL", help="postgresql+asyncpg://…")]
-Bootstrap = Annotated[str | None, typer.Option(envvar="RAPPORT_KAFKA_BOOTSTRAP", help="Kafka bootstrap servers")]
 
 
 @app.command(epilog=KAFKA_SECURITY)

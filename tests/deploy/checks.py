@@ -22,7 +22,7 @@ import jsonschema
 import yaml
 
 from contracts import topics
-from services.cli.topology import TOPICS
+from services.cli.topology import TOPICS, min_insync_replicas
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
@@ -164,24 +164,30 @@ def compose_rule_problems(compose: dict[str, Any]) -> list[str]:
     return problems
 
 
-TOPIC_LINE = re.compile(r"^\s*t\s+(?P<name>\S+)\s+--partitions\s+(?P<partitions>\d+)(?P<rest>.*)$", re.MULTILINE)
+TOPIC_LINE = re.compile(r"^\s*topic\s+(?P<name>\S+)\s+(?P<partitions>\d+)\s+(?P<configs>\S+)\s*$", re.MULTILINE)
+CONVERGES = "kafka-configs.sh --alter --entity-type topics --entity-name \"$$name\" --add-config \"$$configs\""
+
+
+def topics_script(compose: dict[str, Any]) -> str:
+    command = (compose.get("services") or {}).get("topics", {}).get("command") or []
+    return "\n".join(command) if isinstance(command, list) else str(command)
 
 
 def compose_topics(compose: dict[str, Any]) -> dict[str, tuple[int, dict[str, str]]]:
-    """The topics the one-shot `topics` service creates: its `t NAME --partitions N [--config k=v]...` lines."""
-    command = (compose.get("services") or {}).get("topics", {}).get("command") or []
-    script = "\n".join(command) if isinstance(command, list) else str(command)
+    """The topics the one-shot `topics` service creates: its `topic NAME PARTITIONS k=v,k=v` lines."""
     found = {}
-    for match in TOPIC_LINE.finditer(script):
-        configs = dict(item.split("=", 1) for item in re.findall(r"--config\s+(\S+=\S+)", match["rest"]))
+    for match in TOPIC_LINE.finditer(topics_script(compose)):
+        configs = dict(item.split("=", 1) for item in match["configs"].split(","))
         found[match["name"]] = (int(match["partitions"]), configs)
     return found
 
 
 def topic_problems(found: dict[str, tuple[int, dict[str, str]]], where: str) -> list[str]:
-    """The topics, partitions and settings of services/cli/topology.py (what `rapport dev` creates), view topics
-    compacted."""
+    """Exactly the topics, partitions and settings of services/cli/topology.py (what `rapport dev` creates); view
+    topics compacted."""
     problems = []
+    for name in sorted(set(found) - set(TOPICS)):
+        problems.append(f"{where}: topic {name} is not in the topology")
     for name, (partitions, configs) in TOPICS.items():
         if name not in found:
             problems.append(f"{where}: topic {name} is not created")
@@ -189,18 +195,29 @@ def topic_problems(found: dict[str, tuple[int, dict[str, str]]], where: str) -> 
         got_partitions, got_configs = found[name]
         if got_partitions != partitions:
             problems.append(f"{where}: {name} has {got_partitions} partitions, topology says {partitions}")
-        for key, value in configs.items():
+        wanted = configs
+        for key, value in wanted.items():
             if str(got_configs.get(key)) != value:
-                problems.append(f"{where}: {name} needs {key}={value}")
+                problems.append(f"{where}: {name} needs {key}={value}, has {got_configs.get(key)}")
+        for key in sorted(set(got_configs) - set(wanted)):
+            problems.append(f"{where}: {name} sets {key}, which the topology does not")
     for name in VIEW_TOPICS:
         if name in found and found[name][1].get("cleanup.policy") != "compact":
             problems.append(f"{where}: view topic {name} is not compacted")
     return problems
 
 
+def compose_topic_problems(compose: dict[str, Any]) -> list[str]:
+    problems = topic_problems(compose_topics(compose), "compose")
+    if CONVERGES not in topics_script(compose):
+        problems.append("compose: topics that existed before are not converged to their settings "
+                        "(kafka-configs.sh --alter ... --add-config)")
+    return problems
+
+
 def check_compose(compose: dict[str, Any]) -> list[str]:
     return (compose_schema_problems(compose) + compose_rule_problems(compose)
-            + topic_problems(compose_topics(compose), "compose"))
+            + compose_topic_problems(compose))
 
 
 def check_compose_file(path: Path = COMPOSE_FILE) -> list[str]:
@@ -399,11 +416,8 @@ def manifest_rule_problems(docs: list[dict[str, Any]]) -> list[str]:
                    (svc.get("spec") or {}).get("selector") for svc in by_kind.get("Service", [])):
             problems.append(f"{name_of(deployment)}: no Service selects its pods")
 
-    topic_docs = by_kind.get("KafkaTopic", [])
-    found = {(t.get("spec") or {}).get("topicName") or t["metadata"]["name"]:
-             ((t.get("spec") or {}).get("partitions"), {k: str(v) for k, v in
-                                                        ((t.get("spec") or {}).get("config") or {}).items()})
-             for t in topic_docs}
+    found, replication = kafka_topics_found(by_kind.get("KafkaTopic", []))
+    problems += replication
     problems += topic_problems(found, "KafkaTopic")
 
     scaled = [s for s in by_kind.get("ScaledObject", []) if
@@ -431,6 +445,23 @@ def manifest_rule_problems(docs: list[dict[str, Any]]) -> list[str]:
             if auth and auth not in auth_names:
                 problems.append(f"{name_of(scaled_object)}: authenticationRef {auth} is not rendered")
     return problems
+
+
+def kafka_topics_found(docs: Iterable[dict[str, Any]]) -> tuple[dict[str, tuple[int, dict[str, str]]], list[str]]:
+    """Each KafkaTopic's partitions and config, less min.insync.replicas, which depends on its replicas and is
+    checked here (the problems, second)."""
+    found, problems = {}, []
+    for doc in docs:
+        spec = doc.get("spec") or {}
+        name = spec.get("topicName") or doc["metadata"]["name"]
+        config = {key: str(value) for key, value in (spec.get("config") or {}).items()}
+        insync = config.pop("min.insync.replicas", None)
+        replicas = spec.get("replicas")
+        if isinstance(replicas, int) and insync != str(min_insync_replicas(replicas)):
+            problems.append(f"KafkaTopic: {name} needs min.insync.replicas={min_insync_replicas(replicas)} for "
+                            f"{replicas} replicas, has {insync}")
+        found[name] = (spec.get("partitions"), config)
+    return found, problems
 
 
 def check_manifests(docs: list[dict[str, Any]]) -> list[str]:

@@ -102,13 +102,13 @@ def _depends_on_started(c: Compose) -> None:
 
 def _view_topic_not_compacted(c: Compose) -> None:
     command = c["services"]["topics"]["command"]
-    compacted = "t cx.customer-views.v1 --partitions 4 --config cleanup.policy=compact"
-    c["services"]["topics"]["command"] = [command[0].replace(compacted, "t cx.customer-views.v1 --partitions 4")]
+    compacted = "topic cx.customer-views.v1 4 cleanup.policy=compact,"
+    c["services"]["topics"]["command"] = [command[0].replace(compacted, "topic cx.customer-views.v1 4 ")]
 
 
 def _fewer_partitions(c: Compose) -> None:
     command = c["services"]["topics"]["command"]
-    fewer = command[0].replace("t cx.events.v1 --partitions 4", "t cx.events.v1 --partitions 2")
+    fewer = command[0].replace("topic cx.events.v1 4 ", "topic cx.events.v1 2 ")
     c["services"]["topics"]["command"] = [fewer]
 
 

@@ -1,10 +1,10 @@
 """Open complaints and support cases: which are still unresolved, decided by time so arrival order is moot.
 
 A complaint or support case is open unless its outcome closes it (resolved, cancelled): one recorded without an
-outcome is one nobody has closed yet. With an `attributes.case_id` it stays open until a closing complaint or
-support case of the same case id happened later (by event time). Without one, it stays open until a closing event
-of the same kind, also without a case id, happened later for the same customer: a resolved return of a parcel
-says nothing about the complaint about the staff.
+outcome is one nobody has closed yet. With a `case_id` (or, in older events, `attributes.case_id`) it stays open
+until a closing complaint or support case of the same case id happened later (by event time). Without one, it
+stays open until a closing event of the same kind, also without a case id, happened later for the same customer: a
+resolved return of a parcel says nothing about the complaint about the staff.
 """
 
 from services.projection.domain.events import iso

@@ -66,8 +66,8 @@ class RecentState(Struct, gc=False, array_like=True):
 
 
 class CaseState(Struct, gc=False, array_like=True):
-    """One support case or complaint thread (attributes.case_id): open while its latest opening is after its
-    latest resolution."""
+    """One support case or complaint thread (case_id, or attributes.case_id in older events): open while its latest
+    opening is after its latest resolution."""
 
     open_us: int | None = None
     open_event_id: str | None = None

@@ -36,18 +36,26 @@ def fold_touchpoint(state: CustomerState, event: StoredEvent, rules: FoldRules) 
     if sentiment is not None:
         _score(state, event.time_us, sentiment, rules)
         keep_latest(state.scored_recent, entry, rules.negative_run)
+    case_id = case_of(data)
     if kind in ISSUE_KINDS:
-        attributes = data.get("attributes") or {}
-        case_id = attributes.get("case_id") if isinstance(attributes, dict) else None
-        track_issue(state, entry, None if case_id is None else str(case_id), rules.issue_limit, rules.case_limit)
+        track_issue(state, entry, case_id, rules.issue_limit, rules.case_limit)
     if is_contract_related(kind, channel):
         keep_latest(state.contracts, entry, rules.contract_limit)
     return {
         "event_id": event.event_id, "position": event.position, "time": time,
         "channel": channel, "kind": kind, "sentiment": sentiment, "feeling": feeling,
-        "emotion": emotion, "outcome": outcome, "rating": data.get("rating"),
-        "handled_by": data.get("handled_by"), "note": data.get("note"),
+        "emotion": emotion, "outcome": outcome, "rating": data.get("rating"), "case_id": case_id,
+        "handled_by": data.get("handled_by"), "note": data.get("note"), "attributes": data.get("attributes"),
     }  # fmt: skip
+
+
+def case_of(data: dict[str, Any]) -> str | None:
+    """The touchpoint's case: `case_id`, else `attributes.case_id`, where events carried it before the field."""
+    case_id = data.get("case_id")
+    if case_id is None:
+        attributes = data.get("attributes")
+        case_id = attributes.get("case_id") if isinstance(attributes, dict) else None
+    return None if case_id is None else str(case_id)
 
 
 def _count(state: CustomerState, event: StoredEvent, channel: str, kind: str, feeling: str) -> None:

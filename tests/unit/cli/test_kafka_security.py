@@ -3,6 +3,7 @@ Kafka client's security arguments; unset, PLAINTEXT (the embedded broker); contr
 
 import ssl
 from collections.abc import Iterator
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -119,4 +120,26 @@ def test_incomplete_or_contradictory_settings_stop_before_connecting(
 
         assert result.exit_code == 2, result.output
         assert named in " ".join(result.output.replace("│", " ").split())  # rich boxes and wraps the message
+    assert clients == []
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_the_bootstrap_comes_from_rapport_kafka_bootstrap(clients: list[dict[str, Any]], command: str) -> None:
+    args = [arg for arg in COMMANDS[command] if arg not in ("--bootstrap", BROKER)]
+
+    result = CliRunner().invoke(app, args, env={"RAPPORT_KAFKA_BOOTSTRAP": BROKER})
+
+    assert result.exit_code == 0, result.output
+    assert clients and all(options["bootstrap_servers"] == BROKER for options in clients)
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_without_a_bootstrap_or_a_running_rapport_dev_the_command_says_so(
+    clients: list[dict[str, Any]], command: str, tmp_path: Path
+) -> None:
+    args = [arg for arg in COMMANDS[command] if arg not in ("--bootstrap", BROKER)]
+
+    result = CliRunner().invoke(app, [*args, "--data-dir", str(tmp_path)], env={"RAPPORT_KAFKA_BOOTSTRAP": None})
+
+    assert result.exit_code == 2 and "--bootstrap" in result.output
     assert clients == []

@@ -81,3 +81,21 @@ def test_a_json_array_is_not_an_event() -> None:
     with pytest.raises(EventParseError) as caught:
         parse_event([])
     assert caught.value.reason == "not_an_object"
+
+
+def test_a_case_id_is_a_field_of_its_own_and_older_events_keep_it_in_attributes(touchpoint: dict) -> None:
+    from contracts.catalog import PERSONAL_FIELDS, TOUCHPOINT_RECORDED
+
+    touchpoint["data"].update(case_id="CASE-5521", attributes={"order_number": "ORD-1"})
+    assert parse_event(touchpoint).data.case_id == "CASE-5521"
+    older = {**touchpoint, "data": {**touchpoint["data"], "attributes": {"case_id": "case-1"}}}
+    del older["data"]["case_id"]
+    assert parse_event(older).data.attributes == {"case_id": "case-1"}
+    # A reference, not free text: every reader sees it, so a name or an email address may not pass for one.
+    personal_fields = PERSONAL_FIELDS[TOUCHPOINT_RECORDED]
+    assert "case_id" not in personal_fields and "attributes" in personal_fields
+    for personal in ("ana.alvarez@example.com", "Ana Alvarez"):
+        touchpoint["data"]["case_id"] = personal
+        with pytest.raises(EventParseError) as caught:
+            parse_event(touchpoint)
+        assert paths(caught.value) == {"data.case_id"}

@@ -42,7 +42,8 @@ def seeded_reader() -> FakeViewReader:
     reader = FakeViewReader()
     reader.fold("c-1", [
         event("c-1", 1, note=f"{SECRET} said the parcel was wet", handled_by=f"agent-{SECRET}",
-              attributes={"case_id": "k-1", "loyalty_card": f"{SECRET}-123"}, kind="complaint", sentiment=-0.7,
+              case_id="k-1", attributes={"order_number": f"{SECRET}-123", "store": "store-12"}, kind="complaint",
+              sentiment=-0.7,
               outcome="unresolved"),
         event("c-1", 2, "preference", preferences={
             "name_to_use": f"Dr. {SECRET}", "language": "de", "avoid_topics": [f"{SECRET}'s divorce"],
@@ -147,6 +148,16 @@ async def test_what_is_left_without_pii_read_is_still_the_view(api: Api) -> None
     assert body["experience"]["open_issues"][0]["case_id"] == "k-1"
     page = (await api.call("GET", "/v1/customers/{customer_id}/timeline", bearer("plain"))).json()
     assert page["items"][0]["kind"] == "complaint" and page["items"][0]["sentiment"] == -0.7
+
+
+async def test_a_timeline_entry_shows_attributes_only_with_pii_read_and_its_case_id_to_both(api: Api) -> None:
+    full = (await api.call("GET", "/v1/customers/{customer_id}/timeline", bearer("full"))).json()["items"][0]
+    plain = (await api.call("GET", "/v1/customers/{customer_id}/timeline", bearer("plain"))).json()["items"][0]
+
+    assert full["attributes"] == {"order_number": f"{SECRET}-123", "store": "store-12"}
+    assert (full["note"], full["handled_by"]) == (f"{SECRET} said the parcel was wet", f"agent-{SECRET}")
+    assert not {"attributes", "note", "handled_by"} & set(plain)
+    assert full["case_id"] == plain["case_id"] == "k-1"
 
 
 async def test_probes_and_metrics_are_open(api: Api) -> None:

@@ -167,6 +167,7 @@ async def test_ana_s_brief_says_how_to_treat_her_and_why_she_is_at_risk(client: 
         assert fact in html, fact
     assert 'href="#event-demo-c-ana-alvarez-9"' in html and 'id="event-demo-c-ana-alvarez-9"' in html
     assert "Family night with the kids" in html and "shift-lead-marco" in html
+    assert "Details: order number ORD-88213" in html  # the complaint's attributes, beside its note and handler
     newest_first = re.findall(r'<li id="event-(demo-c-ana-alvarez-\d+)"', html)
     assert newest_first == [f"demo-c-ana-alvarez-{n}" for n in (9, 8, 7, 6, 5)]
     assert "3 good, 2 bad and 0 neutral" in html
@@ -194,11 +195,13 @@ async def test_zoe_may_not_be_emailed(client: httpx.AsyncClient) -> None:
 async def test_a_views_only_session_sees_no_personal_field(client: httpx.AsyncClient) -> None:
     await sign_in(client, VIEWS_ONLY)
     html = await brief_of(client, ANA)
-    for personal in ("Family night", "shift-lead-marco", "<h1>Ana</h1>", 'case-5521"', "gluten"):
+    for personal in ("Family night", "shift-lead-marco", "<h1>Ana</h1>", 'case-5521"', "gluten", "ORD-88213"):
         assert personal not in html, personal
+    assert "; case case-5521</p>" in html  # a case id is not personal: the timeline shows it to every reader
     assert "Hidden: your key may not see personal details" in html
     account = (await client.get("/brief/accounts/acct-hollis-plastics")).text
     assert "Dana" not in account and "large print" not in account and "discount pressure" not in account
+    assert "case case-7730" in account  # the roll-up's open issues keep their case ids
 
 
 async def test_a_hostile_note_is_shown_as_text(client: httpx.AsyncClient, reader: FakeViewReader) -> None:

@@ -30,7 +30,9 @@ touchpoints = st.fixed_dictionaries(
         "account_id": st.one_of(st.none(), st.sampled_from(["a-1", "a-2"])),
         "outcome": st.sampled_from([None, "resolved", "cancelled", "unresolved", "pending", "escalated", "other"]),
         "emotion": st.sampled_from([None, "relieved", "annoyed"]),
-        "attributes": st.sampled_from([None, {"case_id": "K-1"}, {"case_id": "K-2"}]),
+        # The case id as a field and as older events carried it, in attributes (case_id wins where both are).
+        "case_id": st.sampled_from([None, "K-1", "K-2"]),
+        "attributes": st.sampled_from([None, {"case_id": "K-1"}, {"case_id": "K-2"}, {"store": "s-12"}]),
     }
 )
 preferences = st.fixed_dictionaries(

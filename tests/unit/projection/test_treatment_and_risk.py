@@ -142,6 +142,15 @@ def test_an_issue_closes_only_with_a_later_resolution_of_the_same_case() -> None
     assert [i["event_id"] for i in view_of(loose, other, closed)["experience"]["open_issues"]] == [loose.event_id]
 
 
+def test_a_case_is_named_by_case_id_or_by_an_older_events_attributes_case_id() -> None:
+    opened = event("c-1", 1, kind="complaint", outcome="unresolved", minutes=10, attributes={"case_id": "K-1"})
+    closed = event("c-1", 2, kind="support_case", outcome="resolved", minutes=20, case_id="K-1")
+    other = event("c-1", 3, kind="complaint", minutes=30, case_id="K-2", attributes={"case_id": "K-1"})
+    view = view_of(opened, closed, other)
+    # The older event's attributes.case_id and the newer case_id are one case; case_id wins where both are given.
+    assert [(i["event_id"], i["case_id"]) for i in view["experience"]["open_issues"]] == [(other.event_id, "K-2")]
+
+
 def test_an_issue_recorded_without_an_outcome_is_open_until_a_later_one_of_its_kind_closes_it() -> None:
     complaint = event("c-1", 1, kind="complaint", sentiment=-0.4, minutes=10)  # no outcome: nobody closed it
     case = event("c-1", 2, kind="support_case", minutes=12)
