@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import structlog
+from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -40,6 +41,7 @@ from services.projection.entrypoints.observability import (
 )
 from services.projection.handlers.project_batch import ProjectBatch
 from services.projection.handlers.rebuild import Progress, Rebuild, RebuildPlan, RebuildReport
+from services.projection.handlers.rebuild_shard import ShardJob, ShardProgress, ShardReport, replay_shard
 from services.projection.handlers.republish_pending import republish_pending
 from services.projection.settings import ProjectionSettings
 
@@ -124,8 +126,7 @@ async def _run_worker_once(
     consumer = create_consumer(kafka, settings.consumer_group, settings.batch_timeout_ms)
     try:
         await producer.start()
-        publisher = KafkaViewPublisher(producer, settings.views_topic)
-        accounts = KafkaViewPublisher(producer, settings.account_views_topic, key_field="account_id")
+        publisher, accounts = view_publishers(producer, settings)
         if pending := await republish_pending(store, publisher, accounts):
             log.info("republished views a crash left unpublished", views=pending)
         await consumer.start()
@@ -162,6 +163,17 @@ def start_worker(
 def _report_crash(task: "asyncio.Task[None]") -> None:
     if not task.cancelled() and task.exception() is not None:
         log.error("projection consumer stopped", error=repr(task.exception()))
+
+
+def view_publishers(
+    producer: AIOKafkaProducer, settings: ProjectionSettings
+) -> tuple[KafkaViewPublisher, KafkaViewPublisher]:
+    """The customer and account view publishers, with or without personal fields as the settings say."""
+    personal = settings.view_topic_personal_data
+    return (
+        KafkaViewPublisher(producer, settings.views_topic, personal_data=personal),
+        KafkaViewPublisher(producer, settings.account_views_topic, key_field="account_id", personal_data=personal),
+    )
 
 
 def gatekeeper(settings: ProjectionSettings) -> Gatekeeper:
@@ -251,18 +263,29 @@ async def rebuild_views(settings: ProjectionSettings, progress: Progress | None 
     )  # fmt: skip
     try:
         await producer.start()
-        publisher = KafkaViewPublisher(producer, settings.views_topic)
-        accounts = KafkaViewPublisher(producer, settings.account_views_topic, key_field="account_id")
+        publisher, accounts = view_publishers(producer, settings)
 
         async def publish() -> int:
             return await republish_pending(PostgresViewStore(engine), publisher, accounts)
 
         rebuild = Rebuild(
-            plan, event_log, PostgresRebuildStore(engine), fold_rules(settings),
+            plan, event_log, PostgresRebuildStore(engine), replay_shard_with_own_adapters, fold_rules(settings),
             AccountRules(settings.decision_maker_weight), publish, progress,
         )  # fmt: skip
         return await rebuild()
     finally:
         await producer.stop()
+        await event_log.close()
+        await engine.dispose()
+
+
+async def replay_shard_with_own_adapters(job: ShardJob, progress: ShardProgress) -> ShardReport:
+    """One rebuild shard's composition root: it runs in a process of its own, so it opens its own engine and
+    event log from the job (a spawned process starts with nothing else)."""
+    engine = create_engine(job.database_url)
+    event_log = HttpEventLog(job.event_log_url, job.api_key, job.page_size)
+    try:
+        return await replay_shard(job, event_log, PostgresRebuildStore(engine), progress)
+    finally:
         await event_log.close()
         await engine.dispose()

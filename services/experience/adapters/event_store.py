@@ -1,35 +1,25 @@
-"""PostgresEventStore: the append-only event table, set-based appends, the relay's reads and checkpoints."""
+"""PostgresEventStore: the append-only event table, its append turns, the relay's reads and checkpoints."""
 
 import asyncio
-from collections import Counter
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
-from typing import Any
 
-import orjson
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.common.connection_loss import connection_lost
 from services.experience.adapters import sql
-from services.experience.adapters.handover import committed_events
+from services.experience.adapters.append_batch import PostgresAppendBatch
 from services.experience.adapters.ports import (
+    AppendBatch,
     Checkpoint,
     EventLogPage,
     EventStore,
     EventStoreUnavailableError,
     IdentityDirectory,
+    RelayFencedError,
     StoredEvent,
-)
-from services.experience.domain.admission import Known, LinkChange, plan_append
-from services.experience.domain.append import (
-    AppendResult,
-    Erasure,
-    NewEvent,
-    Numbered,
-    batch_position,
-    customer_positions,
 )
 from services.experience.domain.identities import IdentityKey
 
@@ -44,24 +34,6 @@ def _unavailable_on_connection_errors() -> Iterator[None]:
         raise EventStoreUnavailableError(str(error)) from error
 
 
-def _row(index: int, numbered: Numbered) -> dict[str, Any]:
-    event = numbered.event
-    return {
-        "ord": index,
-        "event_id": event.event_id,
-        "customer_id": numbered.customer_id,
-        "sequence": numbered.sequence,
-        "type": event.type,
-        "source": event.source,
-        "occurred_at": event.occurred_at,
-        "envelope": event.envelope,
-    }
-
-
-def _json(rows: list[dict[str, Any]]) -> str:
-    return orjson.dumps(rows).decode()
-
-
 class PostgresEventStore(EventStore):
     def __init__(self, engine: AsyncEngine, leadership_retry_s: float = 1.0) -> None:
         self._engine = engine
@@ -72,68 +44,19 @@ class PostgresEventStore(EventStore):
         """Give every batch this store commits, as the relay publishes it, to `receiver` (the relay)."""
         self._receiver = receiver
 
-    async def append(self, events: Sequence[NewEvent], *, all_or_nothing: bool = True) -> AppendResult:
-        if not events:
-            return AppendResult(accepted=[], duplicates=[], position=0)
+    @asynccontextmanager
+    async def appending(self) -> AsyncIterator[AppendBatch]:
         with _unavailable_on_connection_errors():
             async with self._engine.begin() as conn:
-                result, committed = await self._append(conn, events, all_or_nothing)
-        if committed and self._receiver is not None:
-            self._receiver(committed)  # after the commit: only what is durable is handed over
-        return result
-
-    async def _append(
-        self, conn: AsyncConnection, events: Sequence[NewEvent], all_or_nothing: bool
-    ) -> tuple[AppendResult, list[StoredEvent]]:
-        # Appends take turns: positions come from an identity sequence, and without this lock a transaction
-        # holding position 7 could commit after one holding 8 became visible; a reader past 8 would skip 7
-        # forever. Serialized, positions become visible in commit order, so `position > checkpoint` is safe.
-        # The same turn makes links and erasures read below stay true until this batch commits.
-        await conn.execute(sql.APPEND_LOCK)
-        known = await self._known(conn, events)
-        plan = plan_append(events, known)
-        if plan.refusals and all_or_nothing:
-            return AppendResult(accepted=[], duplicates=[], position=0, refusals=plan.refusals), []
-        new_positions: dict[str, int] = {}
-        committed: list[StoredEvent] = []
-        if plan.new:
-            rows = _json([_row(i, n) for i, n in enumerate(plan.new)])
-            returned = [tuple(row) for row in await conn.execute(sql.INSERT_EVENTS, {"rows": rows})]
-            new_positions = {event_id: position for event_id, position, _ in returned}
-            # Not with an erasure: it redacts stored events in this transaction, and only the store has those.
-            if self._receiver is not None and not plan.erasures:
-                committed = committed_events(plan.new, returned)
-        await _save_links(conn, plan.links)
-        erasures = await _erase(conn, plan.erasures) if plan.erasures else []
-        result = AppendResult(
-            accepted=[n.event.event_id for n in plan.new],
-            duplicates=plan.duplicates,
-            position=batch_position([*new_positions, *plan.duplicates], known.stored_ids, new_positions),
-            refusals=plan.refusals,
-            erasures=erasures,
-            customers=customer_positions(plan.new, new_positions, events, plan.duplicates, known.stored_ids),
-        )
-        return result, committed
-
-    async def _known(self, conn: AsyncConnection, events: Sequence[NewEvent]) -> Known:
-        """Everything the batch's decision needs, in at most three set-based reads (two without identities)."""
-        ids = [e.event_id for e in events]
-        stored: dict[str, int] = dict((await conn.execute(sql.STORED_POSITIONS, {"ids": ids})).all())
-        links: dict[IdentityKey, str] = {}
-        hashes = list({e.identity.value_hash for e in events if e.identity is not None})
-        if hashes:
-            found = await conn.execute(sql.LINKS, {"hashes": hashes})
-            links = {IdentityKey(kind, value_hash): customer for kind, value_hash, customer in found}
-        named = {e.customer_id: None for e in events if e.customer_id is not None}
-        customers = list({**named, **dict.fromkeys(links.values())})
-        last: dict[str, int] = {}
-        erased: set[str] = set()
-        for customer, sequence, is_erased in await conn.execute(sql.CUSTOMERS, {"customers": customers}):
-            if sequence is not None:
-                last[customer] = sequence
-            if is_erased:
-                erased.add(customer)
-        return Known(stored_ids=stored, links=links, last_sequences=last, erased=erased)
+                # Appends take turns: positions come from an identity sequence, and without this lock a
+                # transaction holding position 7 could commit after one holding 8 became visible; a reader past 8
+                # would skip 7 forever. Serialized, positions become visible in commit order, so
+                # `position > checkpoint` is safe. The same turn keeps what `known` read true until the commit.
+                await conn.execute(sql.APPEND_LOCK)
+                batch = PostgresAppendBatch(conn, hand_over=self._receiver is not None)
+                yield batch
+        if batch.committed and self._receiver is not None:
+            self._receiver(batch.committed)  # after the commit: only what is durable is handed over
 
     async def read_from(self, position: int, limit: int) -> list[StoredEvent]:
         with _unavailable_on_connection_errors():
@@ -175,48 +98,30 @@ class PostgresEventStore(EventStore):
                 return max(0, int(await conn.scalar(sql.RELAY_BACKLOG, {"name": name}) or 0))
 
     @asynccontextmanager
-    async def leadership(self, name: str) -> AsyncIterator[Checkpoint]:
+    async def leadership(self, name: str, cluster_id: str) -> AsyncIterator[Checkpoint]:
         # A session-level advisory lock on a connection we keep: if this process dies or its connection
         # drops, PostgreSQL releases the lock and another replica takes over.
         with _unavailable_on_connection_errors():
             conn = await self._engine.connect()
+        lock = {"name": name, "cluster": cluster_id}
         try:
             await conn.execution_options(isolation_level="AUTOCOMMIT")
             # Polling, not waiting on the lock: a blocked pg_advisory_lock could not notice our cancellation.
-            while not await conn.scalar(sql.TRY_LEAD, {"name": name}):  # noqa: ASYNC110
+            while not await conn.scalar(sql.TRY_LEAD, lock):  # noqa: ASYNC110
                 await asyncio.sleep(self._leadership_retry_s)
-            yield _PostgresCheckpoint(conn, name)
+            with _unavailable_on_connection_errors():
+                await conn.execute(sql.CLAIM_CHECKPOINT, lock)
+                owner = await conn.scalar(sql.CHECKPOINT_CLUSTER, lock)
+            if owner != cluster_id:
+                raise RelayFencedError(name, cluster_id, owner)
+            yield _PostgresCheckpoint(conn, name, cluster_id)
         finally:
-            await _release(conn, name)
+            await _release(conn, lock)
 
 
-async def _save_links(conn: AsyncConnection, links: dict[IdentityKey, LinkChange]) -> None:
-    """Apply the batch's last word on each link it touched; each link remembers the event that made it."""
-    kept = [
-        {**k.as_stored(), "customer_id": c.customer_id, "event_id": c.event_id}
-        for k, c in links.items()
-        if c.customer_id
-    ]
-    gone = [k.as_stored() for k, c in links.items() if c.customer_id is None]
-    if kept:
-        await conn.execute(sql.SET_LINKS, {"rows": _json(kept)})
-    if gone:
-        await conn.execute(sql.REMOVE_LINKS, {"rows": _json(gone)})
-
-
-async def _erase(conn: AsyncConnection, erasures: dict[str, str]) -> list[Erasure]:
-    """Redact the erased customers' stored events, forget their links, and remember they were erased."""
-    customers = list(erasures)
-    await conn.execute(sql.REDACTION_ON)
-    redacted = Counter((await conn.execute(sql.REDACT_EVENTS, {"customers": customers})).scalars())
-    removed = Counter((await conn.execute(sql.FORGET_LINKS, {"customers": customers})).scalars())
-    await conn.execute(sql.RECORD_ERASED, {"customers": customers, "event_ids": list(erasures.values())})
-    return [Erasure(c, redacted[c], removed[c]) for c in customers]
-
-
-async def _release(conn: AsyncConnection, name: str) -> None:
+async def _release(conn: AsyncConnection, lock: dict[str, str]) -> None:
     try:
-        await conn.execute(sql.UNLEAD, {"name": name})
+        await conn.execute(sql.UNLEAD, lock)
     except Exception:
         pass  # a broken connection has released the lock already
     finally:
@@ -224,11 +129,13 @@ async def _release(conn: AsyncConnection, name: str) -> None:
 
 
 class _PostgresCheckpoint(Checkpoint):
-    """Saved on the leader's own connection: a save that succeeds proves we still hold the lock."""
+    """Saved on the leader's own connection: a save that succeeds proves we still hold the lock, and that the
+    checkpoint still belongs to our cluster."""
 
-    def __init__(self, conn: AsyncConnection, name: str) -> None:
+    def __init__(self, conn: AsyncConnection, name: str, cluster_id: str) -> None:
         self._conn = conn
         self._name = name
+        self._cluster_id = cluster_id
 
     async def load(self) -> int:
         with _unavailable_on_connection_errors():
@@ -236,8 +143,12 @@ class _PostgresCheckpoint(Checkpoint):
         return int(position or 0)
 
     async def save(self, position: int) -> None:
+        params = {"name": self._name, "position": position, "cluster": self._cluster_id}
         with _unavailable_on_connection_errors():
-            await self._conn.execute(sql.SAVE_CHECKPOINT, {"name": self._name, "position": position})
+            saved = await self._conn.execute(sql.SAVE_CHECKPOINT, params)
+        if saved.rowcount != 1:
+            owner = await self._conn.scalar(sql.CHECKPOINT_CLUSTER, {"name": self._name})
+            raise RelayFencedError(self._name, self._cluster_id, owner)
 
 
 class PostgresIdentityDirectory(IdentityDirectory):

@@ -4,6 +4,7 @@ import asyncio
 from collections.abc import Sequence
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.protocol.metadata import MetadataRequest
 
 from services.common.kafka_send import send_batched
 from services.experience.adapters.kafka_security import KafkaSecurity
@@ -56,6 +57,21 @@ class KafkaRecordProducer(RecordProducer):
                 await self._producer.client.fetch_all_metadata()
         except Exception as error:  # KafkaError, TimeoutError, OSError: all mean "not reachable now"
             raise BrokerUnavailableError(repr(error)) from error
+
+    async def cluster_id(self) -> str:
+        """Asked of the cluster each time (aiokafka keeps no cluster id): a Metadata v2+ answer for no topic."""
+        producer = self._producer
+        assert producer is not None, "start() first"
+        client = producer.client
+        node = client.get_random_node()
+        if node is None:
+            await client.fetch_all_metadata()
+            node = client.get_random_node()
+        try:
+            response = await client.send(node, MetadataRequest([]))
+        except Exception as error:
+            raise BrokerUnavailableError(repr(error)) from error
+        return getattr(response, "cluster_id", None) or ""  # brokers older than Kafka 0.10.1 report none
 
     async def last_values(self, topic: str) -> list[bytes]:
         consumer = AIOKafkaConsumer(

@@ -2,11 +2,12 @@
 
 import zlib
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 
-from services.experience.domain.append import AppendResult, NewEvent
+from services.experience.domain.admission import Known, LinkChange
+from services.experience.domain.append import Erasure, NewEvent, Numbered
 from services.experience.domain.identities import IdentityKey
 
 
@@ -16,6 +17,14 @@ class EventStoreUnavailableError(RuntimeError):
 
 class BrokerUnavailableError(RuntimeError):
     """The Kafka cluster did not answer a metadata request in time."""
+
+
+class RelayFencedError(RuntimeError):
+    """The relay's checkpoint belongs to another Kafka cluster than the one this relay publishes to."""
+
+    def __init__(self, name: str, cluster_id: str, owner: str | None) -> None:
+        super().__init__(f"checkpoint {name!r} belongs to Kafka cluster {owner!r}, not {cluster_id!r}")
+        self.name, self.cluster_id, self.owner = name, cluster_id, owner
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,19 +61,37 @@ class Checkpoint(ABC):
     async def load(self) -> int: ...
 
     @abstractmethod
-    async def save(self, position: int) -> None: ...
+    async def save(self, position: int) -> None:
+        """Raise RelayFencedError when the checkpoint no longer belongs to the leader's cluster."""
+
+
+class AppendBatch(ABC):
+    """One append as a unit of work, in the store's turn: read what the decision needs, write what it decided."""
+
+    @abstractmethod
+    async def known(self, events: Sequence[NewEvent]) -> Known:
+        """What the store holds about these events' ids, identities and customers."""
+
+    @abstractmethod
+    async def insert(self, new: Sequence[Numbered]) -> dict[str, int]:
+        """Store the new events in order; return each one's position by event id."""
+
+    @abstractmethod
+    async def save_links(self, links: Mapping[IdentityKey, LinkChange]) -> None:
+        """Apply the batch's last word on each identity it touched (unlinked when `customer_id` is None)."""
+
+    @abstractmethod
+    async def erase(self, erasures: Mapping[str, str]) -> list[Erasure]:
+        """Redact the customers' stored events, forget their links, remember them as erased (by event id)."""
 
 
 class EventStore(ABC):
     """Append-only store of accepted events with a global, commit-ordered position."""
 
     @abstractmethod
-    async def append(self, events: Sequence[NewEvent], *, all_or_nothing: bool = True) -> AppendResult:
-        """Decide and store a batch in one transaction (see domain.admission): links and erasures included.
-
-        All or nothing: any refusal stores nothing and the result lists the refusals. Otherwise the refused
-        events are left out and the rest is stored.
-        """
+    def appending(self) -> AbstractAsyncContextManager[AppendBatch]:
+        """Wait for the store's append turn and open one transaction: committed when the block ends, rolled back
+        when it raises. Turns are taken one at a time, so what `known` read stays true until the commit."""
 
     @abstractmethod
     async def read_from(self, position: int, limit: int) -> list[StoredEvent]:
@@ -96,8 +123,12 @@ class EventStore(ABC):
         """Stored events the relay `name` has not published yet: newest position minus its checkpoint."""
 
     @abstractmethod
-    def leadership(self, name: str) -> AbstractAsyncContextManager[Checkpoint]:
-        """Wait until this process is the only holder of `name`; yield its checkpoint."""
+    def leadership(self, name: str, cluster_id: str) -> AbstractAsyncContextManager[Checkpoint]:
+        """Wait until this process is the only holder of `name` for Kafka cluster `cluster_id`; yield its checkpoint.
+
+        The checkpoint belongs to the first cluster that leads it: for any other cluster, raise RelayFencedError
+        (positions published to one cluster say nothing about another, and one stream must not be split).
+        """
 
 
 class RecordProducer(ABC):
@@ -118,6 +149,10 @@ class RecordProducer(ABC):
     @abstractmethod
     async def ping(self, timeout_s: float = 2.0) -> None:
         """Raise BrokerUnavailableError unless the cluster answers a metadata request within `timeout_s`."""
+
+    @abstractmethod
+    async def cluster_id(self) -> str:
+        """The id of the Kafka cluster records go to, from its metadata ("" if the broker reports none)."""
 
 
 @dataclass(frozen=True, slots=True)

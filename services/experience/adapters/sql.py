@@ -78,13 +78,22 @@ READ_LOG = text(
 )
 HEAD = text("SELECT coalesce(max(position), 0) FROM events")
 
-TRY_LEAD = text(f"SELECT pg_try_advisory_lock({LEADERSHIP_CLASS}, hashtext(:name))")
-UNLEAD = text(f"SELECT pg_advisory_unlock({LEADERSHIP_CLASS}, hashtext(:name))")
+# Leadership is per (relay, Kafka cluster): a relay attached to another cluster never holds the lock the
+# checkpoint's own cluster's relays wait for, so a stray one cannot keep them from leading.
+TRY_LEAD = text(f"SELECT pg_try_advisory_lock({LEADERSHIP_CLASS}, hashtext(:name || '@' || :cluster))")
+UNLEAD = text(f"SELECT pg_advisory_unlock({LEADERSHIP_CLASS}, hashtext(:name || '@' || :cluster))")
 
+# A checkpoint belongs to the cluster that first led it (or led it first after migration 0004); the row-level
+# conflict makes two first leaders of different clusters agree on one owner.
+CLAIM_CHECKPOINT = text(
+    "INSERT INTO relay_checkpoints (name, position, cluster_id) VALUES (:name, 0, :cluster) "
+    "ON CONFLICT (name) DO UPDATE SET cluster_id = EXCLUDED.cluster_id WHERE relay_checkpoints.cluster_id IS NULL"
+)
+CHECKPOINT_CLUSTER = text("SELECT cluster_id FROM relay_checkpoints WHERE name = :name")
 LOAD_CHECKPOINT = text("SELECT position FROM relay_checkpoints WHERE name = :name")
+# Moves only while the checkpoint still belongs to the saver's cluster: no row updated means fenced off.
 SAVE_CHECKPOINT = text(
-    "INSERT INTO relay_checkpoints (name, position) VALUES (:name, :position) "
-    "ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position"
+    "UPDATE relay_checkpoints SET position = :position WHERE name = :name AND cluster_id = :cluster"
 )
 
 # max(position) walks the primary key backwards: one index probe, cheap enough for every scrape.

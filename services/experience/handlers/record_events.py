@@ -15,6 +15,7 @@ from services.experience.adapters.ports import EventStore
 from services.experience.domain.append import AppendResult, NewEvent, Refusal
 from services.experience.domain.identities import IdentityHasher, InvalidIdentityError
 from services.experience.domain.tracing import trace_id
+from services.experience.handlers.append_events import append_events
 
 log = structlog.get_logger(__name__)
 
@@ -140,7 +141,7 @@ class EventRecorder:
 
     async def _appended(self, prepared: list[NewEvent], *, all_or_nothing: bool) -> AppendResult:
         started = time.perf_counter()
-        result = await self._store.append(prepared, all_or_nothing=all_or_nothing)
+        result = await append_events(self._store, prepared, all_or_nothing=all_or_nothing)
         self.metrics.append_seconds.observe(time.perf_counter() - started)
         if result.accepted:
             self._on_appended()

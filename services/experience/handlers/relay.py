@@ -9,7 +9,14 @@ import structlog
 
 from contracts import canonical
 from services.experience.adapters.metrics import ExperienceMetrics
-from services.experience.adapters.ports import Checkpoint, EventStore, OutgoingRecord, RecordProducer, StoredEvent
+from services.experience.adapters.ports import (
+    Checkpoint,
+    EventStore,
+    OutgoingRecord,
+    RecordProducer,
+    RelayFencedError,
+    StoredEvent,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -70,10 +77,24 @@ class EventRelay:
 
     async def run(self) -> None:
         """Relay until cancelled; any failure means: wait, then start over from the checkpoint."""
+        fenced_off: str | None = None  # the owner we last yielded to: warn once, not every retry
         while True:
             try:
-                async with self._store.leadership(self._name) as checkpoint:
+                # Asked again before every term: a broker swapped for another cluster is noticed on the next one.
+                cluster_id = await self._producer.cluster_id()
+                async with self._store.leadership(self._name, cluster_id) as checkpoint:
+                    fenced_off = None
                     await self._lead(checkpoint)
+            except RelayFencedError as fenced:
+                # Another cluster's relay publishes this stream: leading here would split it between two brokers.
+                # A restarted broker keeps its cluster id (Kafka stores it; Tansu reports its --cluster-id), so
+                # only a different cluster is fenced. Moving to a new cluster on purpose is an operator's act
+                # (README, Operations): no relay can tell a replaced cluster from a stray stack's broker.
+                if fenced.owner != fenced_off:
+                    log.warning("relay.fenced", topic=self._topic, cluster_id=fenced.cluster_id,
+                                checkpoint_cluster_id=fenced.owner, retry_in_s=self._retry_s)  # fmt: skip
+                fenced_off = fenced.owner
+                await asyncio.sleep(self._retry_s)
             except Exception as error:  # the relay must outlive broker and database outages
                 log.warning("relay.failed", error=repr(error), retry_in_s=self._retry_s)
                 await asyncio.sleep(self._retry_s)

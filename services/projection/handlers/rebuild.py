@@ -32,7 +32,7 @@ from services.projection.adapters.rebuild_store import (
     RebuildTables,
 )
 from services.projection.domain import AccountRules, FoldRules
-from services.projection.handlers.rebuild_shard import ShardJob, ShardReport, replay_shard, run_shard
+from services.projection.handlers.rebuild_shard import ShardJob, ShardReplayer, ShardReport, run_shard
 from services.projection.handlers.replay import Replay, roll_up_accounts
 
 log = structlog.get_logger(__name__)
@@ -74,12 +74,15 @@ class RebuildPlan:
 
 
 class Rebuild:
+    """`replay_shard` replays one shard with adapters of its own, here or in a process of its own."""
+
     def __init__(
-        self, plan: RebuildPlan, event_log: HttpEventLog, store: PostgresRebuildStore, rules: FoldRules,
-        account_rules: AccountRules, publish: Callable[[], Awaitable[int]] | None = None,
+        self, plan: RebuildPlan, event_log: HttpEventLog, store: PostgresRebuildStore, replay_shard: ShardReplayer,
+        rules: FoldRules, account_rules: AccountRules, publish: Callable[[], Awaitable[int]] | None = None,
         progress: Progress | None = None,
     ) -> None:  # fmt: skip
         self._plan, self._log, self._store, self._rules = plan, event_log, store, rules
+        self._replay_shard = replay_shard
         self._account_rules, self._publish = account_rules, publish
         self._progress = progress or (lambda done, head: None)
 
@@ -124,7 +127,7 @@ class Rebuild:
         jobs = self._jobs(erased_before)
         head = await self._log.head()
         if len(jobs) == 1:  # nothing to share out: no process to start
-            return [await replay_shard(jobs[0], lambda events: self._progress(events, head))]
+            return [await self._replay_shard(jobs[0], lambda events: self._progress(events, head))]
         reports: list[ShardReport] = []
         finished = 0
         for start in range(0, len(jobs), self._plan.processes):
@@ -138,7 +141,9 @@ class Rebuild:
         results = context.Queue()
         counters = [context.Value("q", 0) for _ in jobs]
         processes = [
-            context.Process(target=run_shard, args=(job, counter, results), name=f"rebuild-shard-{job.shard}")
+            context.Process(
+                target=run_shard, args=(self._replay_shard, job, counter, results), name=f"rebuild-shard-{job.shard}"
+            )
             for job, counter in zip(jobs, counters, strict=True)
         ]
         for process in processes:

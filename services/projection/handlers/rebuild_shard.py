@@ -7,11 +7,10 @@ PostgreSQL and use every core, and each holds only its share of the states in me
 import asyncio
 import contextlib
 import gc
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from services.projection.adapters.database import create_engine
 from services.projection.adapters.event_log import HttpEventLog
 from services.projection.adapters.rebuild_store import (
     MEMBER_COLUMNS,
@@ -89,28 +88,28 @@ def collector_paused() -> Iterator[None]:
         gc.freeze()  # what the replay built is kept to the end: leave it out of later collections too
 
 
-async def replay_shard(job: ShardJob, progress: Callable[[int], None] = lambda events: None) -> ShardReport:
-    engine = create_engine(job.database_url)
-    event_log = HttpEventLog(job.event_log_url, job.api_key, job.page_size)
-    try:
-        store = PostgresRebuildStore(engine)
-        replay = Replay(job.rules)
-        head = await _replay(replay, event_log, store, job, progress)
-        for customer_id in job.erased_before & set(replay.states):
-            replay.forget(customer_id, replay.states[customer_id].position)  # erased, whatever the log says
-        await _write(replay, store)
-        return ShardReport(
-            job.shard, replay.events, len(replay.states), replay.timeline_entries, replay.erasures,
-            replay.undecodable, head,
-        )  # fmt: skip
-    finally:
-        await event_log.close()
-        await engine.dispose()
+ShardProgress = Callable[[int], None]  # events replayed so far
+# Replays one shard with adapters of its own; module-level, so a spawned process can be handed it by name.
+ShardReplayer = Callable[[ShardJob, ShardProgress], Coroutine[Any, Any, ShardReport]]
+
+
+async def replay_shard(
+    job: ShardJob, event_log: HttpEventLog, store: PostgresRebuildStore, progress: ShardProgress = lambda events: None
+) -> ShardReport:
+    replay = Replay(job.rules)
+    head = await _replay(replay, event_log, store, job, progress)
+    for customer_id in job.erased_before & set(replay.states):
+        replay.forget(customer_id, replay.states[customer_id].position)  # erased, whatever the log says
+    await _write(replay, store)
+    return ShardReport(
+        job.shard, replay.events, len(replay.states), replay.timeline_entries, replay.erasures,
+        replay.undecodable, head,
+    )  # fmt: skip
 
 
 async def _replay(
     replay: Replay, event_log: HttpEventLog, store: PostgresRebuildStore, job: ShardJob,
-    progress: Callable[[int], None],
+    progress: ShardProgress,
 ) -> int:  # fmt: skip
     """Fold the shard's pages, fetching the next while folding this one; the head its empty page named."""
     copier = Copier(store)
@@ -150,14 +149,14 @@ async def _write(replay: Replay, store: PostgresRebuildStore) -> None:
             await tables.delete_customers("timeline_entries", sorted(replay.erasures))
 
 
-def run_shard(job: ShardJob, done: Any, results: Any) -> None:
+def run_shard(replayer: ShardReplayer, job: ShardJob, done: Any, results: Any) -> None:
     """A shard process's entry point: `done` (a shared integer) counts its events, `results` gets its report."""
 
     def progress(events: int) -> None:
         done.value = events
 
     try:
-        results.put(asyncio.run(replay_shard(job, progress)))
+        results.put(asyncio.run(replayer(job, progress)))
     except BaseException as error:
         results.put(RuntimeError(f"shard {job.shard} of {job.shards} failed: {error!r}"))  # picklable, always
         raise

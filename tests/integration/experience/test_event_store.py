@@ -13,6 +13,7 @@ from contracts import parse_event
 from services.experience.adapters.event_store import PostgresEventStore
 from services.experience.adapters.migrate import migrate
 from services.experience.domain.append import NewEvent
+from services.experience.handlers.append_events import append_events
 from services.experience.handlers.record_events import to_new_event
 
 from ...unit.experience.events import email, identity_linked, identity_unlinked, new_id, touchpoint, touchpoint_by
@@ -29,8 +30,8 @@ async def test_append_numbers_each_customers_events_and_reports_the_highest_posi
     store: PostgresEventStore,
 ) -> None:
     alice, bob = new_id("c"), new_id("c")
-    first = await store.append([event(alice), event(bob), event(alice)])
-    second = await store.append([event(bob), event(alice)])
+    first = await append_events(store, [event(alice), event(bob), event(alice)])
+    second = await append_events(store, [event(bob), event(alice)])
 
     stored = await store.read_from(0, 100)
     documents = [orjson.loads(e.document) for e in stored]
@@ -49,15 +50,15 @@ async def test_append_numbers_each_customers_events_and_reports_the_highest_posi
 async def test_duplicates_across_and_within_batches_are_stored_once(store: PostgresEventStore) -> None:
     customer = new_id("c")
     known, fresh = event(customer), event(customer)
-    await store.append([known, event(customer)])
+    await append_events(store, [known, event(customer)])
 
-    result = await store.append([fresh, known, fresh])
+    result = await append_events(store, [fresh, known, fresh])
 
     assert result.accepted == [fresh.event_id]
     assert result.duplicates == [known.event_id, fresh.event_id]
     assert result.position == 3
     assert len(await store.read_from(0, 100)) == 3
-    again = await store.append([known])
+    again = await append_events(store, [known])
     assert (again.accepted, again.duplicates, again.position) == ([], [known.event_id], 1)
 
 
@@ -68,7 +69,7 @@ async def test_concurrent_appends_never_leave_a_gap_a_reader_would_skip(store: P
 
     async def writer(offset: int) -> None:
         for i in range(30):
-            await store.append([event(customers[(offset + i + j) % 5]) for j in range(7)])
+            await append_events(store, [event(customers[(offset + i + j) % 5]) for j in range(7)])
 
     async def reader() -> None:
         # Reads the way the relay does; a position that appears below one already read would be skipped.
@@ -99,7 +100,7 @@ async def test_a_producers_own_position_extension_never_overrides_ours(store: Po
         "position": 999_999,
         "traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
     }
-    await store.append([to_new_event(parse_event(document), IDENTITIES)])
+    await append_events(store, [to_new_event(parse_event(document), IDENTITIES)])
 
     (stored,) = await store.read_from(0, 10)
 
@@ -121,7 +122,7 @@ REWRITES = {
 async def test_events_cannot_be_rewritten_not_even_beside_a_redaction(
     store: PostgresEventStore, engine: AsyncEngine, statements: str
 ) -> None:
-    await store.append([event(new_id("c"))])
+    await append_events(store, [event(new_id("c"))])
 
     with pytest.raises(DBAPIError, match="append-only"):
         async with engine.begin() as conn:
@@ -130,7 +131,7 @@ async def test_events_cannot_be_rewritten_not_even_beside_a_redaction(
 
 
 async def test_the_redaction_switch_ends_with_its_transaction(store: PostgresEventStore, engine: AsyncEngine) -> None:
-    await store.append([event(new_id("c"))])
+    await append_events(store, [event(new_id("c"))])
     async with engine.begin() as conn:
         await conn.execute(text("SELECT set_config('rapport.redaction', 'on', true)"))
 
@@ -144,7 +145,7 @@ async def test_the_raw_identifier_is_stored_nowhere(store: PostgresEventStore, e
     linked = identity_linked(customer, "email", address)
     touched = touchpoint_by("email", address)
     unlinked = identity_unlinked(customer, "email", address)
-    await store.append([to_new_event(parse_event(d), IDENTITIES) for d in (linked, touched, unlinked)])
+    await append_events(store, [to_new_event(parse_event(d), IDENTITIES) for d in (linked, touched, unlinked)])
 
     async with engine.connect() as conn:
         rows = [
@@ -158,7 +159,7 @@ async def test_the_raw_identifier_is_stored_nowhere(store: PostgresEventStore, e
 
 async def test_only_one_leader_at_a_time_and_checkpoints_persist(store: PostgresEventStore, database_url: str) -> None:
     await migrate(database_url)  # running it again is harmless
-    async with store.leadership("relay-a") as checkpoint:
+    async with store.leadership("relay-a", "cluster-a") as checkpoint:
         assert await checkpoint.load() == 0
         await checkpoint.save(42)
         contender = asyncio.create_task(_lead_and_load(store, "relay-a"))
@@ -168,7 +169,7 @@ async def test_only_one_leader_at_a_time_and_checkpoints_persist(store: Postgres
 
 
 async def _lead_and_load(store: PostgresEventStore, name: str) -> int:
-    async with store.leadership(name) as checkpoint:
+    async with store.leadership(name, "cluster-a") as checkpoint:
         return await checkpoint.load()
 
 
@@ -180,7 +181,7 @@ def test_occurred_at_keeps_its_time_zone() -> None:
 async def test_the_event_log_is_the_relayed_documents_page_by_page(store: PostgresEventStore) -> None:
     start = await store.head()
     customer = new_id("c")
-    await store.append([event(customer) for _ in range(5)])
+    await append_events(store, [event(customer) for _ in range(5)])
 
     first = await store.read_log(start, 3)
     rest = await store.read_log(first.last_position, 3)
@@ -196,7 +197,7 @@ async def test_the_event_log_is_the_relayed_documents_page_by_page(store: Postgr
 async def test_event_log_shards_are_disjoint_and_complete(store: PostgresEventStore) -> None:
     start = await store.head()
     customers = [new_id("c") for _ in range(9)]
-    await store.append([event(customers[n % 9]) for n in range(36)])
+    await append_events(store, [event(customers[n % 9]) for n in range(36)])
 
     shards = [await store.read_log(start, 100, shard, 4) for shard in range(4)]
 

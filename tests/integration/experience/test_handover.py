@@ -6,6 +6,7 @@ import pytest
 from contracts import parse_event
 from services.experience.adapters.event_store import PostgresEventStore
 from services.experience.adapters.ports import StoredEvent
+from services.experience.handlers.append_events import append_events
 from services.experience.handlers.record_events import to_new_event
 
 from ...unit.experience.events import erasure, new_id, touchpoint
@@ -22,7 +23,7 @@ async def test_handed_over_events_match_the_stored_canonical_documents(store: Po
     documents[0]["traceparent"] = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
     start = await store.head()
 
-    await store.append([to_new_event(parse_event(d), IDENTITIES) for d in documents])
+    await append_events(store, [to_new_event(parse_event(d), IDENTITIES) for d in documents])
 
     stored = await store.read_from(start, 10)
     assert [e.position for e in handed] == [e.position for e in stored] == [start + 1, start + 2, start + 3]
@@ -37,5 +38,6 @@ async def test_nothing_is_handed_over_from_an_append_that_erases(store: Postgres
     handed: list[StoredEvent] = []
     store.hand_committed_to(handed.extend)
     customer = new_id("c")
-    await store.append([to_new_event(parse_event(d), IDENTITIES) for d in [touchpoint(customer), erasure(customer)]])
+    events = [to_new_event(parse_event(d), IDENTITIES) for d in [touchpoint(customer), erasure(customer)]]
+    await append_events(store, events)
     assert handed == []  # the touchpoint was redacted in the same transaction: the relay reads the store's copy

@@ -5,6 +5,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from contracts import parse_event
 from services.experience.adapters.event_store import PostgresEventStore, PostgresIdentityDirectory
+from services.experience.handlers.append_events import append_events
 from services.experience.handlers.record_events import to_new_event
 
 from ...unit.experience.events import email, erasure, identity_linked, identity_unlinked, new_id
@@ -14,7 +15,7 @@ pytestmark = pytest.mark.integration
 
 
 async def record(store: PostgresEventStore, *documents: dict) -> None:  # type: ignore[type-arg]
-    await store.append([to_new_event(parse_event(d), IDENTITIES) for d in documents])
+    await append_events(store, [to_new_event(parse_event(d), IDENTITIES) for d in documents])
 
 
 async def test_linked_identities_find_their_customer_until_unlinked_or_erased(

@@ -16,6 +16,7 @@ from contracts import canonical, parse_event
 from services.experience.adapters.event_store import PostgresEventStore
 from services.experience.adapters.kafka import KafkaRecordProducer
 from services.experience.adapters.ports import OutgoingRecord
+from services.experience.handlers.append_events import append_events
 from services.experience.handlers.record_events import EventRecorder, to_new_event
 from services.experience.handlers.relay import EventRelay
 
@@ -48,7 +49,7 @@ async def running(relay: EventRelay) -> AsyncIterator[EventRelay]:
 async def append_for(store: PostgresEventStore, customers: list[str], rounds: int) -> None:
     for _ in range(rounds):
         batch = [touchpoint(c) if i % 2 else preference(c) for i, c in enumerate(customers)]
-        await store.append([to_new_event(parse_event(d), IDENTITIES) for d in batch])
+        await append_events(store, [to_new_event(parse_event(d), IDENTITIES) for d in batch])
 
 
 def positions(records: list) -> list[int]:

@@ -1,5 +1,6 @@
 """In-memory stand-ins for the experience service's ports, used where PostgreSQL and Kafka are not the point."""
 
+import asyncio
 import contextlib
 import copy
 import importlib
@@ -11,6 +12,7 @@ from typing import Any
 import orjson
 
 from services.experience.adapters.ports import (
+    AppendBatch,
     BrokerUnavailableError,
     Checkpoint,
     EventStore,
@@ -18,10 +20,11 @@ from services.experience.adapters.ports import (
     IdentityDirectory,
     OutgoingRecord,
     RecordProducer,
+    RelayFencedError,
     StoredEvent,
 )
-from services.experience.domain.admission import Known, plan_append
-from services.experience.domain.append import AppendResult, Erasure, NewEvent, batch_position, customer_positions
+from services.experience.domain.admission import Known, LinkChange
+from services.experience.domain.append import Erasure, NewEvent, Numbered
 from services.experience.domain.identities import IdentityHasher, IdentityKey
 
 _REDACTION = importlib.import_module(
@@ -52,44 +55,22 @@ class FakeEventStore(EventStore, IdentityDirectory):
         self.links: dict[IdentityKey, str] = {}
         self.erased: dict[str, str] = {}  # customer -> erasure event id
         self.checkpoints: dict[str, int] = {}
+        self.checkpoint_clusters: dict[str, str] = {}  # relay name -> the Kafka cluster its checkpoint belongs to
         self.available = True
-        self.version: str | None = "0003"
+        self.version: str | None = "0004"
+        self._turn = asyncio.Lock()
 
-    async def append(self, events: Sequence[NewEvent], *, all_or_nothing: bool = True) -> AppendResult:
-        await self.ping()
-        stored = {e.event_id: position for position, _, e in self.rows}
-        last: dict[str, int] = {}
-        for _, sequence, e in self.rows:
-            last[str(e.customer_id)] = sequence
-        plan = plan_append(events, Known(stored, self.links, last, set(self.erased)))
-        if plan.refusals and all_or_nothing:
-            return AppendResult([], [], 0, plan.refusals)
-        new_positions = {}
-        for numbered in plan.new:
-            position = len(self.rows) + 1
-            self.rows.append((position, numbered.sequence, numbered.event))
-            new_positions[numbered.event.event_id] = position
-        for identity, change in plan.links.items():
-            if change.customer_id is None:
-                self.links.pop(identity, None)
-            else:
-                self.links[identity] = change.customer_id
-        erasures = [self._erase(customer, event_id) for customer, event_id in plan.erasures.items()]
-        position = batch_position([*new_positions, *plan.duplicates], stored, new_positions)
-        customers = customer_positions(plan.new, new_positions, events, plan.duplicates, stored)
-        return AppendResult(list(new_positions), plan.duplicates, position, plan.refusals, erasures, customers)
-
-    def _erase(self, customer: str, event_id: str) -> Erasure:
-        redacted_events = 0
-        for i, (position, sequence, event) in enumerate(self.rows):
-            if event.customer_id == customer and (envelope := redacted(event.envelope, event.type)) != event.envelope:
-                self.rows[i] = (position, sequence, replace(event, envelope=envelope))
-                redacted_events += 1
-        gone = [identity for identity, linked in self.links.items() if linked == customer]
-        for identity in gone:
-            del self.links[identity]
-        self.erased.setdefault(customer, event_id)
-        return Erasure(customer, redacted_events, len(gone))
+    @contextlib.asynccontextmanager
+    async def appending(self) -> AsyncIterator[AppendBatch]:
+        """The turn is a lock; rolling back puts the rows, links and erasures back as they were."""
+        async with self._turn:
+            await self.ping()
+            saved = (list(self.rows), dict(self.links), dict(self.erased))
+            try:
+                yield _FakeAppendBatch(self)
+            except BaseException:
+                self.rows, self.links, self.erased = saved
+                raise
 
     async def read_from(self, position: int, limit: int) -> list[StoredEvent]:
         await self.ping()
@@ -124,28 +105,84 @@ class FakeEventStore(EventStore, IdentityDirectory):
         return max(0, len(self.rows) - self.checkpoints.get(name, 0))
 
     @contextlib.asynccontextmanager
-    async def leadership(self, name: str) -> AsyncIterator[Checkpoint]:
-        yield _FakeCheckpoint(self.checkpoints, name)
+    async def leadership(self, name: str, cluster_id: str) -> AsyncIterator[Checkpoint]:
+        owner = self.checkpoint_clusters.setdefault(name, cluster_id)
+        if owner != cluster_id:
+            raise RelayFencedError(name, cluster_id, owner)
+        yield _FakeCheckpoint(self, name, cluster_id)
 
     async def customer_of(self, identity: IdentityKey) -> str | None:
         await self.ping()
         return self.links.get(identity)
 
 
+class _FakeAppendBatch(AppendBatch):
+    """Reads and writes the fake's rows directly: no decision here, the handler makes it."""
+
+    def __init__(self, store: FakeEventStore) -> None:
+        self._store = store
+
+    async def known(self, events: Sequence[NewEvent]) -> Known:
+        """As PostgreSQL reads it: only the batch's ids, identities, and the customers named or linked."""
+        rows, ids = self._store.rows, {e.event_id for e in events}
+        stored = {e.event_id: position for position, _, e in rows if e.event_id in ids}
+        named = {e.identity for e in events if e.identity is not None}
+        links = {identity: c for identity, c in self._store.links.items() if identity in named}
+        customers = {e.customer_id for e in events if e.customer_id is not None} | set(links.values())
+        last = {str(e.customer_id): sequence for _, sequence, e in rows if e.customer_id in customers}
+        return Known(stored, links, last, customers & set(self._store.erased))
+
+    async def insert(self, new: Sequence[Numbered]) -> dict[str, int]:
+        positions = {}
+        for numbered in new:
+            position = len(self._store.rows) + 1
+            self._store.rows.append((position, numbered.sequence, numbered.event))
+            positions[numbered.event.event_id] = position
+        return positions
+
+    async def save_links(self, links: Mapping[IdentityKey, LinkChange]) -> None:
+        for identity, change in links.items():
+            if change.customer_id is None:
+                self._store.links.pop(identity, None)
+            else:
+                self._store.links[identity] = change.customer_id
+
+    async def erase(self, erasures: Mapping[str, str]) -> list[Erasure]:
+        return [self._erase(customer, event_id) for customer, event_id in erasures.items()]
+
+    def _erase(self, customer: str, event_id: str) -> Erasure:
+        rows = self._store.rows
+        redacted_events = 0
+        for i, (position, sequence, event) in enumerate(rows):
+            if event.customer_id == customer and (envelope := redacted(event.envelope, event.type)) != event.envelope:
+                rows[i] = (position, sequence, replace(event, envelope=envelope))
+                redacted_events += 1
+        gone = [identity for identity, linked in self._store.links.items() if linked == customer]
+        for identity in gone:
+            del self._store.links[identity]
+        self._store.erased.setdefault(customer, event_id)
+        return Erasure(customer, redacted_events, len(gone))
+
+
 class _FakeCheckpoint(Checkpoint):
-    def __init__(self, checkpoints: dict[str, int], name: str) -> None:
-        self._checkpoints = checkpoints
+    def __init__(self, store: FakeEventStore, name: str, cluster_id: str) -> None:
+        self._store = store
         self._name = name
+        self._cluster_id = cluster_id
 
     async def load(self) -> int:
-        return self._checkpoints.get(self._name, 0)
+        return self._store.checkpoints.get(self._name, 0)
 
     async def save(self, position: int) -> None:
-        self._checkpoints[self._name] = position
+        owner = self._store.checkpoint_clusters.get(self._name)
+        if owner != self._cluster_id:
+            raise RelayFencedError(self._name, self._cluster_id, owner)
+        self._store.checkpoints[self._name] = position
 
 
 class FakeProducer(RecordProducer):
-    def __init__(self) -> None:
+    def __init__(self, cluster_id: str = "fake-cluster") -> None:
+        self.cluster = cluster_id
         self.sent: dict[str, list[OutgoingRecord]] = {}
         self.retention_emptied: set[str] = set()
         self.available = True
@@ -155,6 +192,11 @@ class FakeProducer(RecordProducer):
         self.pings += 1
         if not self.available:
             raise BrokerUnavailableError("the fake broker is down")
+
+    async def cluster_id(self) -> str:
+        if not self.available:
+            raise BrokerUnavailableError("the fake broker is down")
+        return self.cluster
 
     async def send_all(self, topic: str, records: Sequence[OutgoingRecord]) -> None:
         self.sent.setdefault(topic, []).extend(records)

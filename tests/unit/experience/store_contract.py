@@ -1,17 +1,22 @@
 """What every EventStore must do with identities and erasure; run against the fake and against PostgreSQL.
 
-Subclasses provide a `store` fixture. Stored documents are inspected through `read_from`, as the relay sees them.
+Subclasses provide a `store` fixture. Most tests drive the store through the append use case, as the service does;
+the last ones hold the unit of work itself to its word. Stored documents are inspected through `read_from`, as the
+relay sees them.
 """
 
 from typing import Any
 
 import orjson
+import pytest
 
 from contracts import parse_event
 from contracts.event_types import IDENTITY_LINKED, IDENTITY_UNLINKED, TOUCHPOINT_RECORDED
 from services.experience.adapters.migrate import revisions
-from services.experience.adapters.ports import EventStore
-from services.experience.domain.append import AppendResult, Erasure, NewEvent
+from services.experience.adapters.ports import EventStore, RelayFencedError
+from services.experience.domain.admission import LinkChange
+from services.experience.domain.append import AppendResult, Erasure, NewEvent, Numbered
+from services.experience.handlers.append_events import append_events
 from services.experience.handlers.record_events import to_new_event
 
 from .events import (
@@ -33,7 +38,7 @@ def new(*documents: dict[str, Any]) -> list[NewEvent]:
 
 
 async def append(store: EventStore, *documents: dict[str, Any], all_or_nothing: bool = True) -> AppendResult:
-    return await store.append(new(*documents), all_or_nothing=all_or_nothing)
+    return await append_events(store, new(*documents), all_or_nothing=all_or_nothing)
 
 
 async def documents(store: EventStore, customer_id: str | None = None) -> list[dict[str, Any]]:
@@ -110,7 +115,7 @@ class EventStoreContract:
         await append(
             store,
             identity_linked(ana, "email", address),
-            touchpoint(ana, note="allergic to nuts", handled_by="Marta", attributes={"size": "M"}),
+            touchpoint(ana, note="allergic to nuts", handled_by="Marta", attributes={"size": "M"}, case_id="case-9"),
             personal_preference(ana, "Anita"),
             touchpoint(bob, note="bob's note"),
         )
@@ -126,7 +131,9 @@ class EventStoreContract:
         facts = ("id", "type", "time", "position", "sequence")
         assert [{k: d[k] for k in facts} for d in after[:-1]] == [{k: d[k] for k in facts} for d in before]
         touched = after[1]["data"]
-        assert touched == {"customer_id": ana, "channel": "store", "kind": "purchase", "sentiment": 0.5}
+        # The case id is not personal: like the channel, it stays as a fact about a customer no longer named.
+        assert touched == {"customer_id": ana, "channel": "store", "kind": "purchase", "sentiment": 0.5,
+                           "case_id": "case-9"}
         assert after[2]["data"]["preferences"] == {"channel": "email"}
         assert [d.get("redacted") for d in after] == [True, True, True, None]
         assert (await documents(store, bob))[0]["data"]["note"] == "bob's note"
@@ -148,7 +155,7 @@ class EventStoreContract:
         await append(store, touchpoint(), touchpoint(), touchpoint())
         name = new_id("relay")
         before = await store.relay_backlog(name)
-        async with store.leadership(name) as checkpoint:
+        async with store.leadership(name, "cluster-a") as checkpoint:
             await checkpoint.save((await store.read_from(0, 10))[1].position)
 
         assert (before, await store.relay_backlog(name)) == (3, 1)
@@ -158,9 +165,53 @@ class EventStoreContract:
 
     async def test_a_traceparent_handed_over_with_the_event_is_kept_for_the_relay(self, store: EventStore) -> None:
         traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
-        await store.append([to_new_event(parse_event(touchpoint()), IDENTITIES, traceparent)])
+        await append_events(store, [to_new_event(parse_event(touchpoint()), IDENTITIES, traceparent)])
 
         (stored,) = await store.read_from(0, 10)
 
         assert stored.traceparent == traceparent
         assert orjson.loads(stored.document)["traceparent"] == traceparent
+
+    async def test_the_unit_of_work_reads_what_earlier_batches_stored(self, store: EventStore) -> None:
+        customer, address = new_id("c"), email()
+        linked, erased = identity_linked(customer, "email", address), new_id("c")
+        await append(store, linked, touchpoint(customer), touchpoint(erased), erasure(erased))
+        asked = new(touchpoint_by("email", address), touchpoint(erased))
+
+        async with store.appending() as batch:
+            known = await batch.known([*new(linked), *asked])
+
+        assert dict(known.stored_ids) == {linked["id"]: (await documents(store, customer))[0]["position"]}
+        assert dict(known.links) == {IDENTITIES.key_of("email", address): customer}
+        assert dict(known.last_sequences) == {customer: 2, erased: 2}
+        assert set(known.erased) == {erased}
+
+    async def test_a_unit_of_work_that_fails_stores_nothing(self, store: EventStore) -> None:
+        customer, address = new_id("c"), email()
+        (linked,) = new(identity_linked(customer, "email", address))
+        head = await store.head()
+
+        with pytest.raises(RuntimeError, match="the batch failed"):
+            async with store.appending() as batch:
+                positions = await batch.insert([Numbered(linked, customer, 1)])
+                await batch.save_links({IDENTITIES.key_of("email", address): LinkChange(customer, linked.event_id)})
+                assert list(positions) == [linked.event_id]
+                raise RuntimeError("the batch failed")
+
+        assert await store.head() == head and await documents(store, customer) == []
+        async with store.appending() as batch:
+            known = await batch.known([linked])
+        assert (dict(known.stored_ids), dict(known.links)) == ({}, {})
+
+    async def test_a_checkpoint_belongs_to_the_kafka_cluster_that_led_it_first(self, store: EventStore) -> None:
+        name = new_id("relay")
+        async with store.leadership(name, "cluster-a") as checkpoint:
+            await checkpoint.save(7)
+
+        with pytest.raises(RelayFencedError) as fenced:
+            async with store.leadership(name, "cluster-b"):
+                pass  # pragma: no cover - never reached
+
+        assert (fenced.value.cluster_id, fenced.value.owner) == ("cluster-b", "cluster-a")
+        async with store.leadership(name, "cluster-a") as checkpoint:
+            assert await checkpoint.load() == 7

@@ -7,6 +7,7 @@ from collections.abc import Callable
 import orjson
 
 from services.experience.adapters.ports import StoredEvent
+from services.experience.handlers.append_events import append_events
 from services.experience.handlers.record_events import to_new_event, validate_all
 from services.experience.handlers.relay import EventRelay
 
@@ -28,7 +29,7 @@ async def append(store: FakeEventStore, count: int) -> list[StoredEvent]:
     """Append `count` events; return them as the store's append hands them over."""
     before = len(store.rows)
     events = [to_new_event(e, IDENTITIES) for e in validate_all([touchpoint() for _ in range(count)])]
-    await store.append(events)
+    await append_events(store, events)
     return await FakeEventStore.read_from(store, before, count)
 
 

@@ -16,7 +16,7 @@ async def resume_after(checkpoint: int, topic_positions: list[int], expired: boo
     if expired:
         producer.expire("events")
     relay = EventRelay(store, producer, "events", name="relay")
-    async with store.leadership("relay") as saved:
+    async with store.leadership("relay", await producer.cluster_id()) as saved:
         return await relay.resume_position(saved)
 
 

@@ -1,0 +1,98 @@
+"""One append's unit of work on PostgreSQL: set-based reads and writes on the transaction that holds the turn."""
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import orjson
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.experience.adapters import sql
+from services.experience.adapters.handover import committed_events
+from services.experience.adapters.ports import AppendBatch, StoredEvent
+from services.experience.domain.admission import Known, LinkChange
+from services.experience.domain.append import Erasure, NewEvent, Numbered
+from services.experience.domain.identities import IdentityKey
+
+
+def _row(index: int, numbered: Numbered) -> dict[str, Any]:
+    event = numbered.event
+    return {
+        "ord": index,
+        "event_id": event.event_id,
+        "customer_id": numbered.customer_id,
+        "sequence": numbered.sequence,
+        "type": event.type,
+        "source": event.source,
+        "occurred_at": event.occurred_at,
+        "envelope": event.envelope,
+    }
+
+
+def _json(rows: list[dict[str, Any]]) -> str:
+    return orjson.dumps(rows).decode()
+
+
+class PostgresAppendBatch(AppendBatch):
+    """Collects, when asked to, the inserted events as the relay publishes them (`committed`), for the store to
+    hand over once the transaction has committed."""
+
+    def __init__(self, conn: AsyncConnection, *, hand_over: bool) -> None:
+        self._conn = conn
+        self._hand_over = hand_over
+        self.committed: list[StoredEvent] = []
+
+    async def known(self, events: Sequence[NewEvent]) -> Known:
+        """Everything the batch's decision needs, in at most three set-based reads (two without identities)."""
+        conn = self._conn
+        ids = [e.event_id for e in events]
+        stored: dict[str, int] = dict((await conn.execute(sql.STORED_POSITIONS, {"ids": ids})).all())
+        links: dict[IdentityKey, str] = {}
+        hashes = list({e.identity.value_hash for e in events if e.identity is not None})
+        if hashes:
+            found = await conn.execute(sql.LINKS, {"hashes": hashes})
+            links = {IdentityKey(kind, value_hash): customer for kind, value_hash, customer in found}
+        named = {e.customer_id: None for e in events if e.customer_id is not None}
+        customers = list({**named, **dict.fromkeys(links.values())})
+        last: dict[str, int] = {}
+        erased: set[str] = set()
+        for customer, sequence, is_erased in await conn.execute(sql.CUSTOMERS, {"customers": customers}):
+            if sequence is not None:
+                last[customer] = sequence
+            if is_erased:
+                erased.add(customer)
+        return Known(stored_ids=stored, links=links, last_sequences=last, erased=erased)
+
+    async def insert(self, new: Sequence[Numbered]) -> dict[str, int]:
+        rows = _json([_row(i, n) for i, n in enumerate(new)])
+        returned = [tuple(row) for row in await self._conn.execute(sql.INSERT_EVENTS, {"rows": rows})]
+        if self._hand_over:
+            self.committed += committed_events(new, returned)
+        return {event_id: position for event_id, position, _ in returned}
+
+    async def save_links(self, links: Mapping[IdentityKey, LinkChange]) -> None:
+        """Each link remembers the event that made it."""
+        kept = [
+            {**k.as_stored(), "customer_id": c.customer_id, "event_id": c.event_id}
+            for k, c in links.items()
+            if c.customer_id
+        ]
+        gone = [k.as_stored() for k, c in links.items() if c.customer_id is None]
+        if kept:
+            await self._conn.execute(sql.SET_LINKS, {"rows": _json(kept)})
+        if gone:
+            await self._conn.execute(sql.REMOVE_LINKS, {"rows": _json(gone)})
+
+    async def erase(self, erasures: Mapping[str, str]) -> list[Erasure]:
+        if not erasures:
+            return []
+        # Nothing of this batch is handed over: the erasure redacts stored events in this transaction, and only
+        # the store has the redacted copies, so the relay reads them from there.
+        self.committed = []
+        self._hand_over = False
+        conn, customers = self._conn, list(erasures)
+        await conn.execute(sql.REDACTION_ON)
+        redacted = Counter((await conn.execute(sql.REDACT_EVENTS, {"customers": customers})).scalars())
+        removed = Counter((await conn.execute(sql.FORGET_LINKS, {"customers": customers})).scalars())
+        await conn.execute(sql.RECORD_ERASED, {"customers": customers, "event_ids": list(erasures.values())})
+        return [Erasure(c, redacted[c], removed[c]) for c in customers]
