@@ -38,6 +38,9 @@ class ProjectionSettings(BaseSettings):
     # Fold states a worker keeps between batches (least recently used go; 0 = none): a state PostgreSQL confirms
     # is current need not be decoded again. A few KB each.
     state_cache_size: int = Field(default=20_000, ge=0)
+    # Views on the view topics carry personal fields (name to use, accessibility, topics to avoid, free-form extras)
+    # only when this is on: Kafka has no pii:read, so turn it on only for a topic guarded by Kafka ACLs.
+    view_topic_personal_data: bool = False
     # The embedded broker has no idempotent producer; real Kafka should turn this on.
     kafka_idempotence: bool = False
     recent_limit: int = Field(default=10, ge=1, le=100)

@@ -8,6 +8,7 @@ from aiokafka import AIOKafkaProducer
 
 from services.common.kafka_send import send_batched
 from services.projection.adapters.ports import ViewPublisher
+from services.projection.domain.redaction import PERSONAL_KEYS, redact, shows_preference
 from services.projection.domain.tracing import TRACEPARENT
 
 
@@ -27,10 +28,16 @@ def create_producer(client_options: dict[str, Any], idempotent: bool) -> AIOKafk
 class KafkaViewPublisher(ViewPublisher):
     """Whole views keyed by their id field; a tombstone (null value) says the key's view is gone for good."""
 
-    def __init__(self, producer: AIOKafkaProducer, topic: str, key_field: str = "customer_id") -> None:
+    def __init__(
+        self, producer: AIOKafkaProducer, topic: str, key_field: str = "customer_id", personal_data: bool = False
+    ) -> None:
         self._producer = producer
         self._topic = topic
         self._key_field = key_field
+        # Kafka has no pii:read: anyone allowed to read the topic would see every personal preference, so by
+        # default views go out without personal fields, as the API shows them to a reader without pii:read.
+        # Readers who need those fields use the API with pii:read; a full topic is an opt-in behind Kafka ACLs.
+        self._personal_data = personal_data
 
     async def publish(
         self, views: list[dict[str, Any]], traceparents: Mapping[str, str] | None = None,
@@ -41,6 +48,9 @@ class KafkaViewPublisher(ViewPublisher):
         `serialised`, when given, holds each view's JSON already (the batch made it for storage)."""
         key, traces = self._key_field, traceparents or {}
         values = serialised if serialised is not None else [orjson.dumps(view) for view in views]
+        if not self._personal_data:
+            values = [value if not has_personal_fields(view, value) else orjson.dumps(redact(view))
+                      for view, value in zip(views, values, strict=True)]  # fmt: skip
         records = []
         for view, value in zip(views, values, strict=True):
             view_key = view[key]
@@ -52,3 +62,16 @@ class KafkaViewPublisher(ViewPublisher):
 
     async def publish_tombstones(self, keys: list[str]) -> None:
         await send_batched(self._producer, self._topic, [(key.encode(), None, None) for key in keys])
+
+
+_PERSONAL_MARKS = tuple(f'"{key}":'.encode() for key in PERSONAL_KEYS)
+
+
+def has_personal_fields(view: dict[str, Any], serialised: bytes) -> bool:
+    """Whether `redact` would change the view: cheap checks first, since most views hold nothing personal."""
+    if any(not shows_preference(name) for name in view.get("preferences") or ()):
+        return True
+    for member in view.get("members") or ():
+        if any(not shows_preference(name) for name in member.get("preferences") or ()):
+            return True
+    return any(mark in serialised for mark in _PERSONAL_MARKS)
