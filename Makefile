@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint unit integration e2e bench schemas clean browser
+.PHONY: run test lint unit integration e2e bench faults schemas clean browser
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,6 +43,10 @@ e2e: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/rapport bench
+
+# The real system under injected faults, several cycles of each; `make test` runs one cycle (tests/e2e/test_faults.py)
+faults: $(STAMP)
+	$(BIN)/python -m services.cli.faults
 
 schemas: $(STAMP)
 	$(BIN)/python -m contracts.export

@@ -1,0 +1,61 @@
+"""The fault suite's short form: one cycle of each fault against a real `rapport dev`, as `make faults` runs them."""
+
+from collections.abc import Iterator
+
+import pytest
+
+from services.cli.faults import FaultOptions, run_in_temp_dir
+from services.cli.faults_report import ScenarioResult, console, explain, table
+from services.cli.faults_scenarios import SCENARIOS
+
+pytestmark = pytest.mark.e2e
+
+SHORT = FaultOptions(cycles=1, events=200, customers=20, catch_up_timeout=45)
+PROJECTION_AFTER_TERMINATED_CONNECTIONS = (
+    "projection bugs: after pg_terminate_backend, GET /v1/customers/{id} answers 500 (an unhandled sqlalchemy "
+    "InterfaceError 'connection is closed' from a stale pooled connection) instead of 503 with Retry-After; and "
+    "the consumer's partition-assignment listener (OffsetsFromDatabase) can fail on such a connection, which "
+    "aiokafka only logs, leaving partitions assigned but nothing projected (views frozen) until the next rebalance"
+)
+
+
+@pytest.fixture(scope="module")
+def results() -> Iterator[dict[str, ScenarioResult]]:
+    ran, kept = run_in_temp_dir(SHORT)
+    console.print(table(ran))  # shown by pytest when a test fails
+    explain(ran)
+    console.print(f"data and logs kept in {kept}" if kept else "")
+    yield {r.name: r for r in ran}
+
+
+BROKER_RESTART_LOSES_EVENTS = (
+    "relay bug: after kill -9 of the embedded broker, events the relay had published to it and the projection had "
+    "not yet read are gone with it and never sent again (the relay checks the topic only when it starts leading), "
+    "so views stay short until `rapport rebuild`; and after a restart the broker may refuse produce to "
+    "cx.events.v1 with ObjectStore(AlreadyExists), the relay then fails with TimeoutError every 11 s and views freeze"
+)
+KNOWN_BUGS = {
+    "database connections terminated": PROJECTION_AFTER_TERMINATED_CONNECTIONS,
+    "kill -9 broker": BROKER_RESTART_LOSES_EVENTS,
+}
+
+
+def expected_to_pass(name: str) -> object:
+    if name in KNOWN_BUGS:
+        return pytest.param(name, marks=pytest.mark.xfail(reason=KNOWN_BUGS[name], strict=False))
+    return name
+
+
+@pytest.mark.parametrize("scenario", [expected_to_pass(s.name) for s in SCENARIOS])
+def test_no_acknowledged_event_is_lost_or_counted_twice_and_views_heal_by_themselves(
+    results: dict[str, ScenarioResult], scenario: str
+) -> None:
+    result = results[scenario]
+
+    assert result.ledger.total >= SHORT.events
+    assert (result.lost, result.counted_twice, result.ledger.undelivered) == (0, 0, 0)
+    assert result.ledger.server_errors == []
+    assert result.problems == []
+    assert result.caught_up_s is not None, "views did not catch up by themselves"
+    assert result.fresh_event_s is not None, "a fresh event did not show after the catch-up"
+    assert result.rebuild_changed == 0, "rapport rebuild changed views"
