@@ -11,13 +11,6 @@ from services.cli.faults_scenarios import SCENARIOS
 pytestmark = pytest.mark.e2e
 
 SHORT = FaultOptions(cycles=1, events=200, customers=20, catch_up_timeout=45)
-PROJECTION_AFTER_TERMINATED_CONNECTIONS = (
-    "projection bugs: after pg_terminate_backend, GET /v1/customers/{id} answers 500 (an unhandled sqlalchemy "
-    "InterfaceError 'connection is closed' from a stale pooled connection) instead of 503 with Retry-After; and "
-    "the consumer's partition-assignment listener (OffsetsFromDatabase) can fail on such a connection, which "
-    "aiokafka only logs, leaving partitions assigned but nothing projected (views frozen) until the next rebalance"
-)
-
 
 @pytest.fixture(scope="module")
 def results() -> Iterator[dict[str, ScenarioResult]]:
@@ -35,7 +28,6 @@ BROKER_RESTART_LOSES_EVENTS = (
     "cx.events.v1 with ObjectStore(AlreadyExists), the relay then fails with TimeoutError every 11 s and views freeze"
 )
 KNOWN_BUGS = {
-    "database connections terminated": PROJECTION_AFTER_TERMINATED_CONNECTIONS,
     "kill -9 broker": BROKER_RESTART_LOSES_EVENTS,
 }
 

@@ -125,6 +125,7 @@ class ProjectionConsumer:
         listener = OffsetsFromDatabase(self._consumer, self._store, self._group, self._lock, self.status, self._metrics)
         self._consumer.subscribe([self._topic], listener=listener)
         while True:
+            await self._position_unplaced(listener)
             fetched = await self._consumer.getmany(timeout_ms=self._timeout_ms, max_records=self._size.limit)
             self._size.observe(sum(len(records) for records in fetched.values()))
             async with self._lock:
@@ -142,6 +143,15 @@ class ProjectionConsumer:
                 self.status.next_offsets.update(next_offsets)
                 self._measure_lag()
                 self._observe(outcome, time.perf_counter() - started)
+
+    async def _position_unplaced(self, listener: OffsetsFromDatabase) -> None:
+        """Place partitions the listener could not: aiokafka only logs a listener's failure (say, a database
+        connection lost mid-rebalance), and such a partition would then never be projected until the next
+        rebalance. Placing it here makes a failure reach run_worker, which starts the worker again."""
+        unplaced = [tp for tp in self._consumer.assignment() if tp not in self.status.next_offsets]
+        if unplaced:
+            async with self._lock:
+                await listener.on_partitions_assigned(unplaced)
 
     def _measure_lag(self) -> None:
         """End offset (the highwater the last fetch saw) minus the next offset to project, per assigned partition."""

@@ -4,12 +4,15 @@ from datetime import datetime
 from functools import partial
 from typing import Annotated, Any
 
+import structlog
 from fastapi import APIRouter, FastAPI, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 
 from contracts import CustomerView, TimelinePage
 from contracts.views import ContactAnswer
 from contracts.vocabulary import Channel, Feeling, TouchpointKind
+from services.common.connection_loss import connection_lost
 from services.projection.adapters.metrics import CONTENT_TYPE, ProjectionMetrics
 from services.projection.adapters.view_reader import TimelineFilter
 from services.projection.domain import decide_contact, view_as_of
@@ -29,6 +32,7 @@ from services.projection.entrypoints.cursor import InvalidCursorError, decode_cu
 from services.projection.entrypoints.live import ViewHub
 from services.projection.entrypoints.observability import HttpMetricsMiddleware, Liveness, Readiness
 
+log = structlog.get_logger(__name__)
 router = APIRouter()
 MAX_CURSOR = 200  # a cursor this service hands out is under 60 characters
 
@@ -131,6 +135,15 @@ async def metrics(request: Request) -> Response:
     return Response(registry.exposition(), media_type=CONTENT_TYPE)
 
 
+async def database_unavailable(request: Request, error: Exception) -> Response:
+    """A lost database connection is a 503 to retry shortly, not a 500; any other database error stays a 500."""
+    if not connection_lost(error):
+        raise error
+    log.warning("http.database_unavailable", path=request.url.path, error=type(error).__name__)
+    return JSONResponse({"errors": [{"message": "the view store is unavailable; retry later"}]}, status_code=503,
+                        headers={"retry-after": "1"})  # fmt: skip
+
+
 def create_http_app(
     reader: ViewReader | None = None, hub: ViewHub | None = None, gatekeeper: Gatekeeper | None = None,
     metrics: ProjectionMetrics | None = None, brief: BriefConfig | None = None, **fastapi_options: Any,
@@ -147,6 +160,8 @@ def create_http_app(
     app.state.gatekeeper = gatekeeper or Gatekeeper([])
     app.state.metrics = metrics or ProjectionMetrics()
     app.add_middleware(HttpMetricsMiddleware, metrics=app.state.metrics)
+    app.add_exception_handler(DBAPIError, database_unavailable)
+    app.add_exception_handler(OSError, database_unavailable)
     if reader is not None:
         app.state.view_reader = reader
     return app
