@@ -22,10 +22,9 @@ def results() -> Iterator[dict[str, ScenarioResult]]:
 
 
 BROKER_RESTART_LOSES_EVENTS = (
-    "relay bug: after kill -9 of the embedded broker, events the relay had published to it and the projection had "
-    "not yet read are gone with it and never sent again (the relay checks the topic only when it starts leading), "
-    "so views stay short until `rapport rebuild`; and after a restart the broker may refuse produce to "
-    "cx.events.v1 with ObjectStore(AlreadyExists), the relay then fails with TimeoutError every 11 s and views freeze"
+    "after a restart the embedded broker may refuse produce to cx.events.v1 with ObjectStore(AlreadyExists); the "
+    "relay then fails with TimeoutError every 11 s and views freeze until `rapport rebuild` (records the restarted "
+    "broker lost are now sent again: the leading relay checks what the topic holds every 30 s)"
 )
 KNOWN_BUGS = {
     "kill -9 broker": BROKER_RESTART_LOSES_EVENTS,

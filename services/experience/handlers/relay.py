@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Sequence
 
 import orjson
@@ -57,6 +58,7 @@ class EventRelay:
         retry_s: float = 1.0,
         wake: asyncio.Event | None = None,
         metrics: ExperienceMetrics | None = None,
+        topic_check_s: float = 30.0,
     ) -> None:
         self._store = store
         self._producer = producer
@@ -67,6 +69,9 @@ class EventRelay:
         self._retry_s = retry_s
         self.wake = wake or asyncio.Event()
         self._metrics = metrics or ExperienceMetrics()
+        # How often a leader checks that the topic still holds what it published: a broker that lost its data
+        # (the embedded one keeps nothing across a restart) may come back without the producer ever failing.
+        self._topic_check_s = topic_check_s
         self._handed: list[StoredEvent] = []  # committed by this process, not yet published; only while leading
         self._leading = False
 
@@ -142,9 +147,21 @@ class EventRelay:
             self._leading = False
             self._handed.clear()
 
+    async def _still_held(self, position: int, checkpoint: Checkpoint) -> int:
+        """Where to go on from: `position`, or lower when the topic lost records published up to it."""
+        held = await self.resume_position(checkpoint)
+        if held < position:
+            log.warning("relay.topic_lost_records", topic=self._topic, published_up_to=position, resend_after=held)
+            self._handed.clear()
+            return held
+        return position
+
     async def _publish_from(self, position: int, checkpoint: Checkpoint) -> None:
         log.info("relay.leading", topic=self._topic, resume_after=position)
+        checked = time.monotonic()
         while True:
+            if time.monotonic() - checked >= self._topic_check_s:
+                position, checked = await self._still_held(position, checkpoint), time.monotonic()
             self.wake.clear()  # before reading, so an append during the read still wakes the next round
             events = self._take_handed(position) or await self._store.read_from(position, self._batch_size)
             if not events:

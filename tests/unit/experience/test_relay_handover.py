@@ -86,3 +86,21 @@ async def test_a_relay_that_does_not_lead_keeps_nothing_handed_over() -> None:
     relay = EventRelay(store, producer, "events", name="relay")
     relay.offer(await append(store, 2))  # not leading: another replica publishes these
     assert relay._take_handed(0) == []
+
+
+async def test_a_topic_that_lost_what_was_published_is_filled_again_without_a_restart() -> None:
+    store, producer = CountingStore(), FakeProducer()
+    relay = EventRelay(store, producer, "events", name="relay", poll_interval_s=0.02, topic_check_s=0.1)
+    running = asyncio.create_task(relay.run())
+    try:
+        await until(lambda: 0 in store.reads_after)
+        relay.offer(await append(store, 3))
+        await until(lambda: published(producer) == [1, 2, 3])
+        producer.sent["events"] = []  # the broker restarted empty; the producer saw no error
+        await until(lambda: published(producer) == [1, 2, 3])  # sent again from the store, in order
+        relay.offer(await append(store, 1))
+        await until(lambda: published(producer) == [1, 2, 3, 4])
+    finally:
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
