@@ -2,7 +2,7 @@
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable
 
 import orjson
 import pytest
@@ -12,8 +12,7 @@ from faststream.kafka import KafkaBroker
 from contracts import topics
 from services.experience.adapters.event_store import PostgresEventStore
 from services.experience.adapters.kafka import KafkaRecordProducer
-from services.experience.adapters.ports import EventStoreUnavailableError
-from services.experience.domain.append import AppendResult, NewEvent
+from services.experience.adapters.ports import AppendBatch, EventStoreUnavailableError
 from services.experience.entrypoints.kafka_intake import subscribe_intake
 from services.experience.handlers.intake import IntakeHandler
 from services.experience.handlers.record_events import EventRecorder
@@ -40,11 +39,13 @@ class FlakyStore(PostgresEventStore):
         self.__dict__.update(store.__dict__)
         self.failures = failures
 
-    async def append(self, events: Sequence[NewEvent], *, all_or_nothing: bool = True) -> AppendResult:
+    @contextlib.asynccontextmanager
+    async def appending(self) -> AsyncIterator[AppendBatch]:
         if self.failures > 0:
             self.failures -= 1
             raise EventStoreUnavailableError("database restarting")
-        return await super().append(events, all_or_nothing=all_or_nothing)
+        async with super().appending() as batch:
+            yield batch
 
 
 @contextlib.asynccontextmanager
