@@ -75,6 +75,25 @@ def test_the_contact_question_follows_consent_and_preferences(system: RunningSys
     assert email.json()["allowed"] is False
 
 
+def test_may_we_text_her_sms_consent_is_its_own_channel(system: RunningSystem) -> None:
+    who = customer()
+    events = [
+        event("cx.preference.stated.v1", {"customer_id": who, "preferences": {"channel": "sms"}}),
+        event("cx.consent.changed.v1", {"customer_id": who, "purpose": "service", "channel": "sms", "granted": True}),
+        event("cx.consent.changed.v1", {"customer_id": who, "purpose": "service", "channel": "phone",
+                                        "granted": False}),
+        event("cx.touchpoint.recorded.v1", {"customer_id": who, "channel": "sms", "kind": "support_case",
+                                            "outcome": "resolved", "sentiment": 0.5}),
+    ]
+    answer = system.post("/v1/events", json=events, headers=BATCH)
+    assert answer.status_code == 202, answer.text
+    view = wait_for_version(system, who, len(events))
+    sms = system.get(f"/v1/customers/{who}/contact", params={"purpose": "service", "channel": "sms"})
+    phone = system.get(f"/v1/customers/{who}/contact", params={"purpose": "service", "channel": "phone"})
+    assert sms.json()["allowed"] is True and phone.json()["allowed"] is False
+    assert view["experience"]["by_channel"] == {"sms": 1} and view["preferences"]["channel"]["value"] == "sms"
+
+
 def test_a_buying_team_rolls_up_into_its_account(system: RunningSystem) -> None:
     account, engineer, buyer = f"acct-{uuid.uuid4().hex[:8]}", customer(), customer()
     events = [
