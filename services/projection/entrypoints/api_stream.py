@@ -19,7 +19,7 @@ from starlette.types import Receive, Scope, Send
 from services.projection.domain import view_as_of
 from services.projection.entrypoints.api_common import CustomerId, ViewReader, now_of, reader_of
 from services.projection.entrypoints.auth import Gatekeeper, Reader, Viewer
-from services.projection.entrypoints.live import Subscription, ViewHub
+from services.projection.entrypoints.live import Subscription, ViewHub, notices
 
 log = structlog.get_logger(__name__)
 router = APIRouter()
@@ -78,10 +78,8 @@ async def _events(
     elif await reader.is_erased(customer_id):
         yield sse(ERASED, {"customer_id": customer_id})
         return
-    while not subscription.dropped:
-        try:
-            notice = await asyncio.wait_for(subscription.queue.get(), heartbeat)
-        except TimeoutError:
+    async for notice in notices(subscription, heartbeat):
+        if notice is None:
             yield b": heartbeat\n\n"
             continue
         if notice == ERASED:

@@ -1,7 +1,7 @@
 """Fan-out of view-change notices to live subscribers, each with a bounded queue: a slow one is dropped."""
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 
@@ -52,3 +52,13 @@ class ViewHub:
 
     def subscribers(self, customer_id: str) -> int:
         return len(self._subscribers.get(customer_id, ()))
+
+
+async def notices(subscription: Subscription, heartbeat_s: float) -> AsyncIterator[str | None]:
+    """The subscription's notices as they come, and None after `heartbeat_s` of quiet (the stream then sends a
+    comment, so proxies keep it open); ends once the hub dropped the subscriber for falling behind."""
+    while not subscription.dropped:
+        try:
+            yield await asyncio.wait_for(subscription.queue.get(), heartbeat_s)
+        except TimeoutError:
+            yield None

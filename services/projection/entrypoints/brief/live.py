@@ -5,7 +5,6 @@ Fed by the same view hub as /v1/customers/{id}/stream. Each `brief` event carrie
 reader should announce; `erased` says the customer is gone, and the stream ends.
 """
 
-import asyncio
 from collections.abc import AsyncGenerator
 from typing import Annotated
 
@@ -18,7 +17,7 @@ from services.projection.entrypoints.api_stream import ERASED, _StreamResponse, 
 from services.projection.entrypoints.auth import Gatekeeper, Reader
 from services.projection.entrypoints.brief.pages import TimelineQuery, announcement, customer_content, fragment
 from services.projection.entrypoints.brief.routes import Person, Timeline, router
-from services.projection.entrypoints.live import Subscription, ViewHub
+from services.projection.entrypoints.live import Subscription, ViewHub, notices
 
 
 def _erased() -> bytes:
@@ -64,10 +63,8 @@ async def _fragments(
     if (update := await _update(request, reader, customer_id, query, last)) is not None:
         last, event = update
         yield event
-    while not subscription.dropped:
-        try:
-            notice = await asyncio.wait_for(subscription.queue.get(), heartbeat)
-        except TimeoutError:
+    async for notice in notices(subscription, heartbeat):
+        if notice is None:
             yield b": heartbeat\n\n"
             continue
         if notice == ERASED:
