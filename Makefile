@@ -30,7 +30,8 @@ browser:
 
 lint: $(STAMP)
 	$(BIN)/ruff check contracts services tests
-	$(BIN)/mypy contracts services/projection/domain services/experience/domain
+	$(BIN)/ruff format --check contracts services tests
+	$(BIN)/mypy contracts services  # the domain packages strictly: see [tool.mypy] in pyproject.toml
 
 unit: $(STAMP)
 	$(BIN)/pytest tests/unit

@@ -82,8 +82,9 @@ class OpenIssue(ViewModel):
     event_id: str
     kind: str
     time: datetime
-    case_id: str | None = Field(default=None, description="The issue's case_id (or the older attributes.case_id), "
-                                                         "when it had one.")
+    case_id: str | None = Field(
+        default=None, description="The issue's case_id (or the older attributes.case_id), when it had one."
+    )
 
 
 class ExperienceSummary(ViewModel):
@@ -147,8 +148,9 @@ class TimelineEntry(ViewModel):
     emotion: str | None = None
     outcome: Outcome | None = None
     rating: Rating | None = None
-    case_id: str | None = Field(default=None, description="The case it belongs to (data.case_id, or the older "
-                                                         "attributes.case_id).")
+    case_id: str | None = Field(
+        default=None, description="The case it belongs to (data.case_id, or the older attributes.case_id)."
+    )
     handled_by: str | None = Field(default=None, description="Personal: shown only with pii:read.")
     note: str | None = Field(default=None, description="Personal: shown only with pii:read.")
     attributes: dict[str, str | int | float | bool] | None = Field(

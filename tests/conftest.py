@@ -73,5 +73,3 @@ def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def topic_names() -> Callable[[str], str]:
     """A fresh topic name per test, so tests never read each other's records."""
     return unique
-
-

@@ -60,12 +60,19 @@ async def naive_projection(system: DevSystem, count: int) -> dict[str, float]:
             row = (await conn.execute(LOAD, {"c": event.customer_id})).first()
             state = CustomerState.from_json(row[0]) if row else CustomerState(event.customer_id)
             result = fold(state, [event], rules)
-            await conn.execute(SAVE, {"c": state.customer_id, "p": state.position,
-                                      "s": orjson.dumps(state.to_json()).decode(),
-                                      "v": orjson.dumps(render_view(state)).decode()})
+            await conn.execute(
+                SAVE,
+                {
+                    "c": state.customer_id,
+                    "p": state.position,
+                    "s": orjson.dumps(state.to_json()).decode(),
+                    "v": orjson.dumps(render_view(state)).decode(),
+                },
+            )
             for entry in result.timeline:
-                await conn.execute(TIMELINE, {"e": entry["event_id"], "c": state.customer_id,
-                                              "j": orjson.dumps(entry).decode()})
+                await conn.execute(
+                    TIMELINE, {"e": entry["event_id"], "c": state.customer_id, "j": orjson.dumps(entry).decode()}
+                )
     elapsed = time.monotonic() - start
     await engine.dispose()
     return {"events": len(events), "eps": len(events) / elapsed if elapsed else 0.0}

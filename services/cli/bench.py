@@ -82,7 +82,7 @@ async def warm_up(url: str, key: str, watcher: ViewWatcher) -> float:
     return time.monotonic() - start
 
 
-async def throughput(url: str, key: str, watcher: ViewWatcher, options: BenchOptions) -> dict[str, float]:
+async def throughput(url: str, key: str, watcher: ViewWatcher, options: BenchOptions) -> dict[str, Any]:
     """Offer all events as fast as four clients can, and time until every view shows them."""
     load = TouchpointLoad(options.customers, prefix="tp")
     events = [load.next_event()[0] for _ in range(options.events)]
@@ -103,9 +103,14 @@ async def throughput(url: str, key: str, watcher: ViewWatcher, options: BenchOpt
     complete = await watcher.wait_until(dict(load.sent), timeout=600)
     visible = time.monotonic()
     cpu = cpu_meter.spent(cpu_before, cpu_meter.snapshot())
-    return {"events": len(events), "intake_eps": len(events) / (accepted - start),
-            "end_to_end_eps": len(events) / (visible - start), "complete": float(complete),
-            "seconds": visible - start, "cpu": cpu}
+    return {
+        "events": len(events),
+        "intake_eps": len(events) / (accepted - start),
+        "end_to_end_eps": len(events) / (visible - start),
+        "complete": float(complete),
+        "seconds": visible - start,
+        "cpu": cpu,
+    }
 
 
 async def freshness(url: str, key: str, watcher: ViewWatcher, options: BenchOptions) -> list[float]:
@@ -179,10 +184,17 @@ async def broker_floor(bootstrap: str, rate: int, seconds: float) -> list[float]
 
 
 SERIES = [
-    "rapport_events_accepted_total", "rapport_events_rejected_total", "rapport_events_dead_lettered_total",
-    "rapport_events_relayed_total", "rapport_relay_backlog", "rapport_projection_batches_total",
-    "rapport_projection_events_applied_total", "rapport_projection_duplicates_skipped_total",
-    "rapport_projection_lag", "rapport_projection_batch_seconds_count", "rapport_projection_freshness_seconds_count",
+    "rapport_events_accepted_total",
+    "rapport_events_rejected_total",
+    "rapport_events_dead_lettered_total",
+    "rapport_events_relayed_total",
+    "rapport_relay_backlog",
+    "rapport_projection_batches_total",
+    "rapport_projection_events_applied_total",
+    "rapport_projection_duplicates_skipped_total",
+    "rapport_projection_lag",
+    "rapport_projection_batch_seconds_count",
+    "rapport_projection_freshness_seconds_count",
 ]
 
 
@@ -239,15 +251,21 @@ def report(result: dict[str, Any], baseline: dict[str, float], options: BenchOpt
     table.add_row("naive baseline: one transaction per event", f"{baseline['eps']:,.0f} events/s")
     table.add_row("speed-up over the naive baseline", f"{t['end_to_end_eps'] / baseline['eps']:.1f}x")
     fresh, floor = result["freshness"], result["floor"]
-    table.add_row(f"freshness at {options.rate:,}/s, 202 → visible: p50 / p99",
-                  f"{percentile(fresh, .5):.0f} / {percentile(fresh, .99):.0f} ms")
-    table.add_row("broker floor, bare produce → consume: p50 / p99",
-                  f"{percentile(floor, .5):.0f} / {percentile(floor, .99):.0f} ms")
-    table.add_row("freshness p99 / broker floor p99", f"{percentile(fresh, .99) / percentile(floor, .99):.2f}")
+    table.add_row(
+        f"freshness at {options.rate:,}/s, 202 → visible: p50 / p99",
+        f"{percentile(fresh, 0.5):.0f} / {percentile(fresh, 0.99):.0f} ms",
+    )
+    table.add_row(
+        "broker floor, bare produce → consume: p50 / p99",
+        f"{percentile(floor, 0.5):.0f} / {percentile(floor, 0.99):.0f} ms",
+    )
+    table.add_row("freshness p99 / broker floor p99", f"{percentile(fresh, 0.99) / percentile(floor, 0.99):.2f}")
     table.add_row("freshness samples (mean ms)", f"{len(fresh):,} ({statistics.fmean(fresh) if fresh else 0:.0f})")
     rebuilt: RebuildReport = result["rebuild"]
-    table.add_row(f"rebuild: {rebuilt.events:,} events into {rebuilt.customers:,} views, {rebuilt.shards} shards",
-                  f"{rebuilt.events_per_s:,.0f} events/s")
+    table.add_row(
+        f"rebuild: {rebuilt.events:,} events into {rebuilt.customers:,} views, {rebuilt.shards} shards",
+        f"{rebuilt.events_per_s:,.0f} events/s",
+    )
     table.add_row("rebuild: projection batches held by the swap", f"{rebuilt.locked_seconds * 1000:.0f} ms")
     if not t["complete"]:
         table.add_row("[red]warning[/red]", "not every view caught up within the time limit")

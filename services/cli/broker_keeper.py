@@ -70,4 +70,3 @@ class TopicWatch:
             wanted = {name: self.part.topics[name] for name in missing}
             await asyncio.wait_for(create_topics(bootstrap, wanted), timeout=10)
         return missing
-

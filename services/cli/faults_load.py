@@ -34,8 +34,18 @@ def server_error(response: httpx.Response, what: str) -> str | None:
 class Ingest:
     """Batches of touchpoints for a fixed set of customers, from `workers` concurrent senders until told to stop."""
 
-    def __init__(self, client: httpx.AsyncClient, url: str, auth: dict[str, str], ledger: Ledger,
-                 customers: list[str], *, seed: int, batch: int = 20, copies: tuple[int, int] = (1, 1)) -> None:
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        url: str,
+        auth: dict[str, str],
+        ledger: Ledger,
+        customers: list[str],
+        *,
+        seed: int,
+        batch: int = 20,
+        copies: tuple[int, int] = (1, 1),
+    ) -> None:
         self.client, self.url, self.headers, self.ledger = client, f"{url}/v1/events", {**auth, **BATCH}, ledger
         self.customers, self.batch, self.copies = customers, batch, copies
         self.random = random.Random(seed)

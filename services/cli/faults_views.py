@@ -12,8 +12,7 @@ from services.cli.faults_load import server_error
 UNREAD = object()  # the projection did not answer (restarting): not a verdict either way
 
 
-async def read_view(client: httpx.AsyncClient, url: str, auth: dict[str, str], customer: str,
-                    ledger: Ledger) -> Any:
+async def read_view(client: httpx.AsyncClient, url: str, auth: dict[str, str], customer: str, ledger: Ledger) -> Any:
     """The customer's view, None for 404, UNREAD when there was no usable answer."""
     try:
         response = await client.get(f"{url}/v1/customers/{customer}", headers=auth, timeout=10)
@@ -26,8 +25,9 @@ async def read_view(client: httpx.AsyncClient, url: str, auth: dict[str, str], c
     return response.json() if response.status_code == 200 else UNREAD
 
 
-async def read_views(client: httpx.AsyncClient, url: str, auth: dict[str, str], customers: list[str],
-                     ledger: Ledger) -> dict[str, Any]:
+async def read_views(
+    client: httpx.AsyncClient, url: str, auth: dict[str, str], customers: list[str], ledger: Ledger
+) -> dict[str, Any]:
     gate = asyncio.Semaphore(8)
 
     async def one(customer: str) -> Any:
@@ -42,8 +42,14 @@ def version(view: Any) -> int | None:
     return int(view["version"]) if isinstance(view, dict) else None
 
 
-async def wait_caught_up(client: httpx.AsyncClient, url: str, auth: dict[str, str], ledger: Ledger,
-                         timeout: float, only: set[str] | None = None) -> float | None:
+async def wait_caught_up(
+    client: httpx.AsyncClient,
+    url: str,
+    auth: dict[str, str],
+    ledger: Ledger,
+    timeout: float,
+    only: set[str] | None = None,
+) -> float | None:
     """Seconds until every view (or those of `only`) reached its acknowledged count, by itself; None when
     `timeout` passed first."""
     start = time.monotonic()

@@ -31,13 +31,18 @@ class TouchpointLoad:
         n = self.sent[customer]
         when = (EPOCH + timedelta(minutes=r.randrange(0, 500_000))).isoformat()
         event: dict[str, Any] = {
-            "specversion": "1.0", "id": f"bench-{self.run}-{customer}-{n}", "source": "rapport/bench",
-            "time": when, "subject": customer,
+            "specversion": "1.0",
+            "id": f"bench-{self.run}-{customer}-{n}",
+            "source": "rapport/bench",
+            "time": when,
+            "subject": customer,
         }
         if r.random() < 0.05:
             event["type"] = PREFERENCE_STATED
-            event["data"] = {"customer_id": customer, "preferences": {
-                "channel": r.choice(CHANNELS[:6]), "tone": r.choice(["formal", "casual"])}}
+            event["data"] = {
+                "customer_id": customer,
+                "preferences": {"channel": r.choice(CHANNELS[:6]), "tone": r.choice(["formal", "casual"])},
+            }
         else:
             event["type"] = TOUCHPOINT_RECORDED
             event["data"] = self._touchpoint(customer)

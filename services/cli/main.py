@@ -83,10 +83,8 @@ dlq_app = typer.Typer(no_args_is_help=True, help="Dead-lettered intake records."
 app.add_typer(dlq_app, name="dlq")
 
 
-
 @app.command(epilog=KAFKA_SECURITY)
-def status(data_dir: DataDir = Path(".rapport"), database_url: DatabaseUrl = None,
-           bootstrap: Bootstrap = None) -> None:
+def status(data_dir: DataDir = Path(".rapport"), database_url: DatabaseUrl = None, bootstrap: Bootstrap = None) -> None:
     """Show positions, relay backlog, projection lag per partition and dead-letter counts by reason."""
     import asyncio
 

@@ -72,7 +72,8 @@ class Child:
 
 def run_once(args: list[str], env: dict[str, str], what: str) -> None:
     """Run a one-shot step (a migration) and fail loudly with its output."""
-    done = subprocess.run([sys.executable, *args], env={**os.environ, **env}, capture_output=True, text=True,
-                          preexec_fn=die_with_parent())
+    done = subprocess.run(
+        [sys.executable, *args], env={**os.environ, **env}, capture_output=True, text=True, preexec_fn=die_with_parent()
+    )
     if done.returncode != 0:
         raise RuntimeError(f"{what} failed:\n{done.stdout}\n{done.stderr}")

@@ -36,10 +36,12 @@ async def _database_figures(database_url: str) -> tuple[int, int, int, int, dict
             stored = (await conn.execute(text("SELECT coalesce(max(position), 0) FROM events"))).scalar_one()
             relayed_sql = text("SELECT coalesce(max(position), 0) FROM relay_checkpoints")
             relayed = (await conn.execute(relayed_sql)).scalar_one()
-            views, view_position = (await conn.execute(
-                text("SELECT count(*), coalesce(max(position), 0) FROM customer_views"))).one()
-            rows = await conn.execute(text(
-                "SELECT partition, next_offset FROM consumer_offsets WHERE topic = :t"), {"t": topics.EVENTS})
+            views, view_position = (
+                await conn.execute(text("SELECT count(*), coalesce(max(position), 0) FROM customer_views"))
+            ).one()
+            rows = await conn.execute(
+                text("SELECT partition, next_offset FROM consumer_offsets WHERE topic = :t"), {"t": topics.EVENTS}
+            )
             offsets = {int(p): int(o) for p, o in rows}
     finally:
         await engine.dispose()

@@ -60,9 +60,16 @@ class _Watch:
 class Supervisor:
     """Call `tick` from the thread that started the parts (children die with that thread, see lifeline)."""
 
-    def __init__(self, parts: Sequence[Part], say: Callable[[str], None], on_started: Callable[[], None],
-                 *, health_every: float = 2.0, clock: Callable[[], float] = time.monotonic,
-                 probe: Callable[[str], int | None] = healthz_status) -> None:
+    def __init__(
+        self,
+        parts: Sequence[Part],
+        say: Callable[[str], None],
+        on_started: Callable[[], None],
+        *,
+        health_every: float = 2.0,
+        clock: Callable[[], float] = time.monotonic,
+        probe: Callable[[str], int | None] = healthz_status,
+    ) -> None:
         self.say, self.on_started, self.health_every = say, on_started, health_every
         self.clock, self.probe = clock, probe
         now = clock()

@@ -24,9 +24,11 @@ def summarise(value: bytes | None) -> str:
         return value[:200].decode("utf-8", "replace")
     if isinstance(doc, dict) and "experience" in doc:
         x = doc["experience"]
-        return (f"view v{doc.get('version')} @{doc.get('position')} touchpoints={x.get('touchpoints')} "
-                f"+{x.get('positive')}/-{x.get('negative')} score={x.get('score')} "
-                f"prefs={sorted(doc.get('preferences', {}))}")
+        return (
+            f"view v{doc.get('version')} @{doc.get('position')} touchpoints={x.get('touchpoints')} "
+            f"+{x.get('positive')}/-{x.get('negative')} score={x.get('score')} "
+            f"prefs={sorted(doc.get('preferences', {}))}"
+        )
     if isinstance(doc, dict) and "type" in doc:
         data = orjson.dumps(doc.get("data")).decode()
         return f"{doc['type']} id={doc.get('id')} @{doc.get('position', '-')} data={data}"

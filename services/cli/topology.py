@@ -45,7 +45,6 @@ TOPICS: dict[str, tuple[int, dict[str, str]]] = {
 }
 
 
-
 def min_insync_replicas(replicas: int) -> int:
     """The one setting that depends on the cluster rather than the topic (the Strimzi KafkaTopics set it): acks=all
     writes go on while one replica is down, and a single broker (`rapport dev`, compose) takes them at all."""

@@ -21,12 +21,18 @@ class ViewWatcher:
         self._consumer: AIOKafkaConsumer | None = None
 
     async def start(self) -> None:
-        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False,
-                                    fetch_max_wait_ms=10, max_partition_fetch_bytes=8 * 1024 * 1024)
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.bootstrap,
+            enable_auto_commit=False,
+            fetch_max_wait_ms=10,
+            max_partition_fetch_bytes=8 * 1024 * 1024,
+        )
         await consumer.start()
         await consumer.topics()
-        partitions = [TopicPartition(topics.CUSTOMER_VIEWS, p)
-                      for p in sorted(consumer.partitions_for_topic(topics.CUSTOMER_VIEWS) or [])]
+        partitions = [
+            TopicPartition(topics.CUSTOMER_VIEWS, p)
+            for p in sorted(consumer.partitions_for_topic(topics.CUSTOMER_VIEWS) or [])
+        ]
         consumer.assign(partitions)
         await consumer.seek_to_end(*partitions)
         for tp in partitions:  # resolve the lazy seek now, so views published from here on are all read

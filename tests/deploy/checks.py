@@ -35,9 +35,11 @@ KUBERNETES_VERSION = "1.31.0"  # the oldest Kubernetes the manifests promise to 
 VIEW_TOPICS = (topics.CUSTOMER_VIEWS, topics.ACCOUNT_VIEWS)
 SECRET_NAME = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN|API_KEY|CREDENTIAL|PRIVATE_KEY|HASH_KEY", re.IGNORECASE)
 # ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?error}, ${VAR?error}; $VAR; $$ is a literal $.
-INTERPOLATION = re.compile(r"\$(?:(?P<escaped>\$)"
-                           r"|\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-?])(?P<arg>[^}]*))?\}"
-                           r"|(?P<bare>[A-Za-z_][A-Za-z0-9_]*))")
+INTERPOLATION = re.compile(
+    r"\$(?:(?P<escaped>\$)"
+    r"|\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-?])(?P<arg>[^}]*))?\}"
+    r"|(?P<bare>[A-Za-z_][A-Za-z0-9_]*))"
+)
 ONLY_A_REFERENCE = re.compile(r"^\$\{[A-Za-z_][A-Za-z0-9_]*(?::?\?[^}]*|:?-)?\}$")
 URL_PASSWORD = re.compile(r"://[^:/@\s]+:(?P<password>[^@\s]*)@")
 
@@ -165,7 +167,7 @@ def compose_rule_problems(compose: dict[str, Any]) -> list[str]:
 
 
 TOPIC_LINE = re.compile(r"^\s*topic\s+(?P<name>\S+)\s+(?P<partitions>\d+)\s+(?P<configs>\S+)\s*$", re.MULTILINE)
-CONVERGES = "kafka-configs.sh --alter --entity-type topics --entity-name \"$$name\" --add-config \"$$configs\""
+CONVERGES = 'kafka-configs.sh --alter --entity-type topics --entity-name "$$name" --add-config "$$configs"'
 
 
 def topics_script(compose: dict[str, Any]) -> str:
@@ -210,14 +212,15 @@ def topic_problems(found: dict[str, tuple[int, dict[str, str]]], where: str) -> 
 def compose_topic_problems(compose: dict[str, Any]) -> list[str]:
     problems = topic_problems(compose_topics(compose), "compose")
     if CONVERGES not in topics_script(compose):
-        problems.append("compose: topics that existed before are not converged to their settings "
-                        "(kafka-configs.sh --alter ... --add-config)")
+        problems.append(
+            "compose: topics that existed before are not converged to their settings "
+            "(kafka-configs.sh --alter ... --add-config)"
+        )
     return problems
 
 
 def check_compose(compose: dict[str, Any]) -> list[str]:
-    return (compose_schema_problems(compose) + compose_rule_problems(compose)
-            + compose_topic_problems(compose))
+    return compose_schema_problems(compose) + compose_rule_problems(compose) + compose_topic_problems(compose)
 
 
 def check_compose_file(path: Path = COMPOSE_FILE) -> list[str]:
@@ -237,8 +240,9 @@ def kubectl() -> str | None:
 
 def render(overlay: Path, binary: str) -> list[dict[str, Any]]:
     """`kubectl kustomize OVERLAY`, parsed; raises RuntimeError with kustomize's message when it cannot build."""
-    result = subprocess.run([binary, "kustomize", str(overlay)], capture_output=True, text=True, timeout=60,
-                            check=False)
+    result = subprocess.run(
+        [binary, "kustomize", str(overlay)], capture_output=True, text=True, timeout=60, check=False
+    )
     if result.returncode != 0:
         raise RuntimeError(f"kubectl kustomize {overlay} failed: {result.stderr.strip()}")
     return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
@@ -326,8 +330,11 @@ def _kafka_topic(doc: dict[str, Any]) -> list[str]:
     return problems
 
 
-CRD_CHECKS = {"ScaledObject": _scaled_object, "TriggerAuthentication": _trigger_authentication,
-              "KafkaTopic": _kafka_topic}
+CRD_CHECKS = {
+    "ScaledObject": _scaled_object,
+    "TriggerAuthentication": _trigger_authentication,
+    "KafkaTopic": _kafka_topic,
+}
 
 
 def crd_problems(docs: Iterable[dict[str, Any]]) -> list[str]:
@@ -368,8 +375,13 @@ def manifest_rule_problems(docs: list[dict[str, Any]]) -> list[str]:
     for doc in docs:
         by_kind.setdefault(doc.get("kind", ""), []).append(doc)
     deployments = by_kind.get("Deployment", [])
-    components = {((d.get("spec") or {}).get("template") or {}).get("metadata", {}).get("labels", {})
-                  .get("app.kubernetes.io/component") for d in deployments}
+    components = {
+        ((d.get("spec") or {}).get("template") or {})
+        .get("metadata", {})
+        .get("labels", {})
+        .get("app.kubernetes.io/component")
+        for d in deployments
+    }
     for wanted in ("experience", "projection"):
         if wanted not in components:
             problems.append(f"no Deployment for {wanted}")
@@ -402,26 +414,36 @@ def manifest_rule_problems(docs: list[dict[str, Any]]) -> list[str]:
             if not any("secretRef" in source for source in env_from):
                 problems.append(f"{where}: no secretRef in envFrom")
             if workload.get("kind") == "Deployment" and container.get("ports"):
-                for probe, path in (("startupProbe", "/healthz"), ("livenessProbe", "/healthz"),
-                                    ("readinessProbe", "/readyz")):
+                for probe, path in (
+                    ("startupProbe", "/healthz"),
+                    ("livenessProbe", "/healthz"),
+                    ("readinessProbe", "/readyz"),
+                ):
                     if _probe_path(container.get(probe)) != path:
                         problems.append(f"{where}: {probe} must GET {path}")
 
     for deployment in deployments:
         labels = ((deployment.get("spec") or {}).get("template") or {}).get("metadata", {}).get("labels", {})
-        if not any(_selects((pdb.get("spec") or {}).get("selector"), labels)
-                   for pdb in by_kind.get("PodDisruptionBudget", [])):
+        if not any(
+            _selects((pdb.get("spec") or {}).get("selector"), labels) for pdb in by_kind.get("PodDisruptionBudget", [])
+        ):
             problems.append(f"{name_of(deployment)}: no PodDisruptionBudget selects its pods")
-        if not any(((svc.get("spec") or {}).get("selector") or {}).items() <= labels.items() and
-                   (svc.get("spec") or {}).get("selector") for svc in by_kind.get("Service", [])):
+        if not any(
+            ((svc.get("spec") or {}).get("selector") or {}).items() <= labels.items()
+            and (svc.get("spec") or {}).get("selector")
+            for svc in by_kind.get("Service", [])
+        ):
             problems.append(f"{name_of(deployment)}: no Service selects its pods")
 
     found, replication = kafka_topics_found(by_kind.get("KafkaTopic", []))
     problems += replication
     problems += topic_problems(found, "KafkaTopic")
 
-    scaled = [s for s in by_kind.get("ScaledObject", []) if
-              ((s.get("spec") or {}).get("scaleTargetRef") or {}).get("name") == "rapport-projection"]
+    scaled = [
+        s
+        for s in by_kind.get("ScaledObject", [])
+        if ((s.get("spec") or {}).get("scaleTargetRef") or {}).get("name") == "rapport-projection"
+    ]
     if not scaled:
         problems.append("no ScaledObject scales Deployment rapport-projection")
     deployment_names = {d["metadata"]["name"] for d in deployments}
@@ -435,12 +457,15 @@ def manifest_rule_problems(docs: list[dict[str, Any]]) -> list[str]:
             metadata = trigger.get("metadata") or {}
             if trigger.get("type") == "kafka":
                 if (metadata.get("consumerGroup"), metadata.get("topic")) != ("rapport-projection", topics.EVENTS):
-                    problems.append(f"{name_of(scaled_object)}: must follow group rapport-projection on "
-                                    f"{topics.EVENTS}")
+                    problems.append(
+                        f"{name_of(scaled_object)}: must follow group rapport-projection on {topics.EVENTS}"
+                    )
                 partitions = found.get(topics.EVENTS, (TOPICS[topics.EVENTS][0], {}))[0]
                 if isinstance(spec.get("maxReplicaCount"), int) and spec["maxReplicaCount"] > partitions:
-                    problems.append(f"{name_of(scaled_object)}: maxReplicaCount {spec['maxReplicaCount']} exceeds "
-                                    f"the {partitions} partitions of {topics.EVENTS}")
+                    problems.append(
+                        f"{name_of(scaled_object)}: maxReplicaCount {spec['maxReplicaCount']} exceeds "
+                        f"the {partitions} partitions of {topics.EVENTS}"
+                    )
             auth = (trigger.get("authenticationRef") or {}).get("name")
             if auth and auth not in auth_names:
                 problems.append(f"{name_of(scaled_object)}: authenticationRef {auth} is not rendered")
@@ -458,8 +483,10 @@ def kafka_topics_found(docs: Iterable[dict[str, Any]]) -> tuple[dict[str, tuple[
         insync = config.pop("min.insync.replicas", None)
         replicas = spec.get("replicas")
         if isinstance(replicas, int) and insync != str(min_insync_replicas(replicas)):
-            problems.append(f"KafkaTopic: {name} needs min.insync.replicas={min_insync_replicas(replicas)} for "
-                            f"{replicas} replicas, has {insync}")
+            problems.append(
+                f"KafkaTopic: {name} needs min.insync.replicas={min_insync_replicas(replicas)} for "
+                f"{replicas} replicas, has {insync}"
+            )
         found[name] = (spec.get("partitions"), config)
     return found, problems
 
@@ -540,7 +567,7 @@ def dockerfile_problems(text: str) -> list[str]:
             problems.append(f"FROM {pin}")
         if len(words) >= 3 and words[1].upper() == "AS":
             stage_names.add(words[2])
-    final = instructions[stages[-1]:] if stages else instructions
+    final = instructions[stages[-1] :] if stages else instructions
     users = [arguments for instruction, arguments in final if instruction == "USER"]
     if not users or users[-1].split(":")[0] in {"root", "0"}:
         problems.append("the final stage does not switch to a non-root USER")

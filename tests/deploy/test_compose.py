@@ -41,17 +41,29 @@ def test_long_running_services_and_one_shots(compose: Compose) -> None:
 def test_every_required_variable_is_listed_in_env_example(compose: Compose) -> None:
     required = set(re.findall(r"\$\{([A-Z0-9_]+):?\?", yaml.safe_dump(compose)))
     example = (checks.ROOT / "deploy" / "compose" / "env.example").read_text()
-    assert required == {"POSTGRES_PASSWORD", "RAPPORT_IDENTITY_HASH_KEY", "RAPPORT_EXPERIENCE_API_KEYS",
-                        "RAPPORT_PROJECTION_API_KEYS"}
+    assert required == {
+        "POSTGRES_PASSWORD",
+        "RAPPORT_IDENTITY_HASH_KEY",
+        "RAPPORT_EXPERIENCE_API_KEYS",
+        "RAPPORT_PROJECTION_API_KEYS",
+    }
     assert all(re.search(rf"^{name}=", example, re.MULTILINE) for name in required)
 
 
 def test_sasl_tls_settings_reach_both_services(compose: Compose) -> None:
-    for service, prefix in (("experience", "RAPPORT_EXPERIENCE_"), ("projection", "RAPPORT_PROJECTION_"),
-                            ("projection-worker", "RAPPORT_PROJECTION_")):
+    for service, prefix in (
+        ("experience", "RAPPORT_EXPERIENCE_"),
+        ("projection", "RAPPORT_PROJECTION_"),
+        ("projection-worker", "RAPPORT_PROJECTION_"),
+    ):
         environment = compose["services"][service]["environment"]
-        for setting in ("KAFKA_SECURITY_PROTOCOL", "KAFKA_SASL_MECHANISM", "KAFKA_SASL_USERNAME",
-                        "KAFKA_SASL_PASSWORD", "KAFKA_SSL_CAFILE"):
+        for setting in (
+            "KAFKA_SECURITY_PROTOCOL",
+            "KAFKA_SASL_MECHANISM",
+            "KAFKA_SASL_USERNAME",
+            "KAFKA_SASL_PASSWORD",
+            "KAFKA_SSL_CAFILE",
+        ):
             assert prefix + setting in environment, f"{service} lacks {prefix}{setting}"
     placeholder = compose["secrets"]["kafka-ca"]["file"].split(":-", 1)[1].rstrip("}")
     assert (checks.ROOT / placeholder).is_file()
@@ -89,7 +101,8 @@ def _password_default(c: Compose) -> None:
 
 def _password_in_url(c: Compose) -> None:
     c["services"]["experience"]["environment"]["RAPPORT_EXPERIENCE_DATABASE_URL"] = (
-        "postgresql+asyncpg://rapport:hunter2@postgres:5432/rapport")
+        "postgresql+asyncpg://rapport:hunter2@postgres:5432/rapport"
+    )
 
 
 def _depends_on_list(c: Compose) -> None:
@@ -170,6 +183,7 @@ def test_experience_secrets_come_from_env_and_plain_text_is_refused(compose: Com
 
     broken = copy.deepcopy(compose)
     broken["services"]["experience"]["environment"] = {
-        **environment, "RAPPORT_EXPERIENCE_IDENTITY_HASH_KEY": "written-into-the-file"
+        **environment,
+        "RAPPORT_EXPERIENCE_IDENTITY_HASH_KEY": "written-into-the-file",
     }
     assert any("IDENTITY_HASH_KEY: secret in plain text" in p for p in checks.compose_rule_problems(broken))

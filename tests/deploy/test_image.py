@@ -40,25 +40,41 @@ def _production_only_while_building(text: str) -> str:
 
 
 BROKEN: dict[str, tuple[Callable[[str], str], str]] = {
-    "single stage": (lambda text: re.sub(r"(?s)^.*?FROM \$\{PYTHON_IMAGE\} AS runtime", "FROM python:3.11.13-slim",
-                                         text), "not a multi-stage build"),
-    "unpinned base": (lambda text: text.replace("ARG PYTHON_IMAGE=python:3.11.13-slim-bookworm",
-                                                "ARG PYTHON_IMAGE=python:latest"), "tag 'latest' is not a version"),
-    "untagged base": (lambda text: text.replace("ARG PYTHON_IMAGE=python:3.11.13-slim-bookworm",
-                                                "ARG PYTHON_IMAGE=python"), "no tag"),
+    "single stage": (
+        lambda text: re.sub(r"(?s)^.*?FROM \$\{PYTHON_IMAGE\} AS runtime", "FROM python:3.11.13-slim", text),
+        "not a multi-stage build",
+    ),
+    "unpinned base": (
+        lambda text: text.replace("ARG PYTHON_IMAGE=python:3.11.13-slim-bookworm", "ARG PYTHON_IMAGE=python:latest"),
+        "tag 'latest' is not a version",
+    ),
+    "untagged base": (
+        lambda text: text.replace("ARG PYTHON_IMAGE=python:3.11.13-slim-bookworm", "ARG PYTHON_IMAGE=python"),
+        "no tag",
+    ),
     "runs as root": (lambda text: text.replace("USER 10001:10001", "USER root"), "non-root USER"),
     "no user": (lambda text: text.replace("USER 10001:10001\n", ""), "non-root USER"),
-    "build tools in the final stage": (lambda text: text.replace("install -y --no-install-recommends tini",
-                                                                 "install -y --no-install-recommends tini gcc"),
-                                       "build tools installed in the final stage"),
+    "build tools in the final stage": (
+        lambda text: text.replace(
+            "install -y --no-install-recommends tini", "install -y --no-install-recommends tini gcc"
+        ),
+        "build tools installed in the final stage",
+    ),
     "no healthcheck": (lambda text: re.sub(r"HEALTHCHECK [^\n]*\\\n[^\n]*\n", "", text), "no HEALTHCHECK"),
-    "development by default": (lambda text: re.sub(r" *RAPPORT_\w+_ENVIRONMENT=production \\\n", "", text),
-                               "ENV RAPPORT_EXPERIENCE_ENVIRONMENT=production"),
-    "one service in development": (lambda text: text.replace("RAPPORT_PROJECTION_ENVIRONMENT=production",
-                                                             "RAPPORT_PROJECTION_ENVIRONMENT=development"),
-                                   "ENV RAPPORT_PROJECTION_ENVIRONMENT=production"),
-    "production only in the build stage": (_production_only_while_building,
-                                           "ENV RAPPORT_EXPERIENCE_ENVIRONMENT=production"),
+    "development by default": (
+        lambda text: re.sub(r" *RAPPORT_\w+_ENVIRONMENT=production \\\n", "", text),
+        "ENV RAPPORT_EXPERIENCE_ENVIRONMENT=production",
+    ),
+    "one service in development": (
+        lambda text: text.replace(
+            "RAPPORT_PROJECTION_ENVIRONMENT=production", "RAPPORT_PROJECTION_ENVIRONMENT=development"
+        ),
+        "ENV RAPPORT_PROJECTION_ENVIRONMENT=production",
+    ),
+    "production only in the build stage": (
+        _production_only_while_building,
+        "ENV RAPPORT_EXPERIENCE_ENVIRONMENT=production",
+    ),
 }
 
 
@@ -106,22 +122,35 @@ def test_the_services_in_the_image_import_nothing_it_leaves_out() -> None:
     for folder in ("contracts", "services/experience", "services/projection"):
         for path in (checks.ROOT / folder).rglob("*.py"):
             for node in ast.walk(ast.parse(path.read_text(), str(path))):
-                modules = ([alias.name for alias in node.names] if isinstance(node, ast.Import)
-                           else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
-                offenders += [f"{path.relative_to(checks.ROOT)}: {module}" for module in modules
-                              if module.startswith(forbidden)]
+                modules = (
+                    [alias.name for alias in node.names]
+                    if isinstance(node, ast.Import)
+                    else [node.module or ""]
+                    if isinstance(node, ast.ImportFrom)
+                    else []
+                )
+                offenders += [
+                    f"{path.relative_to(checks.ROOT)}: {module}" for module in modules if module.startswith(forbidden)
+                ]
     assert offenders == []
 
 
-@pytest.mark.parametrize(("argv", "env", "expected"), [
-    (["python", "-m", "services.experience", "serve"], {}, "http://127.0.0.1:8080/healthz"),
-    (["python", "-m", "services.experience"], {"RAPPORT_EXPERIENCE_HTTP_PORT": "9000"}, "http://127.0.0.1:9000/healthz"),
-    (["python", "-m", "services.projection", "serve"], {}, "http://127.0.0.1:8081/healthz"),
-    (["python", "-m", "services.projection", "worker"], {}, ""),
-    (["python", "-m", "services.projection", "migrate"], {}, ""),
-    (["sleep", "1"], {}, None),
-    (["sleep", "1"], {"RAPPORT_HEALTHCHECK_URL": "http://127.0.0.1:1/x"}, "http://127.0.0.1:1/x"),
-])
+@pytest.mark.parametrize(
+    ("argv", "env", "expected"),
+    [
+        (["python", "-m", "services.experience", "serve"], {}, "http://127.0.0.1:8080/healthz"),
+        (
+            ["python", "-m", "services.experience"],
+            {"RAPPORT_EXPERIENCE_HTTP_PORT": "9000"},
+            "http://127.0.0.1:9000/healthz",
+        ),
+        (["python", "-m", "services.projection", "serve"], {}, "http://127.0.0.1:8081/healthz"),
+        (["python", "-m", "services.projection", "worker"], {}, ""),
+        (["python", "-m", "services.projection", "migrate"], {}, ""),
+        (["sleep", "1"], {}, None),
+        (["sleep", "1"], {"RAPPORT_HEALTHCHECK_URL": "http://127.0.0.1:1/x"}, "http://127.0.0.1:1/x"),
+    ],
+)
 def test_healthcheck_finds_what_to_probe(argv: list[str], env: dict[str, str], expected: str | None) -> None:
     assert healthcheck.target([["/usr/bin/tini", "--"], argv], env) == expected
 
@@ -131,7 +160,8 @@ def test_healthcheck_reads_the_process_table(tmp_path: Path) -> None:
     (tmp_path / "1" / "cmdline").write_bytes(b"/usr/bin/tini\0--\0python\0-m\0services.projection\0serve\0")
     (tmp_path / "self").mkdir()
     assert healthcheck.running_commands(str(tmp_path)) == [
-        ["/usr/bin/tini", "--", "python", "-m", "services.projection", "serve"]]
+        ["/usr/bin/tini", "--", "python", "-m", "services.projection", "serve"]
+    ]
 
 
 @pytest.fixture

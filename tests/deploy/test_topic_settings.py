@@ -112,4 +112,5 @@ def test_min_insync_replicas_follows_each_kafka_topics_replicas() -> None:
     events["spec"]["config"]["min.insync.replicas"] = 3
 
     assert checks.kafka_topics_found(docs)[1] == [
-        "KafkaTopic: cx.events.v1 needs min.insync.replicas=2 for 3 replicas, has 3"]
+        "KafkaTopic: cx.events.v1 needs min.insync.replicas=2 for 3 replicas, has 3"
+    ]

@@ -51,16 +51,30 @@ class RunningSystem:
             self.process.wait(timeout=60)
 
 
-def start_dev(data_dir: Path, kafka_port: int | None = None, *, demo: bool = False,
-              own_key: bool = False) -> RunningSystem:
+def start_dev(
+    data_dir: Path, kafka_port: int | None = None, *, demo: bool = False, own_key: bool = False
+) -> RunningSystem:
     """`rapport dev` on `data_dir`, given a fresh --api-key unless `own_key` (then the key is the one it prints);
     with `demo`, returned once the demo is seeded."""
     ports = [free_port(), free_port(), kafka_port or free_port()]
     api_key = "" if own_key else new_key()
     log = data_dir.parent / f"{data_dir.name}-dev-{uuid.uuid4().hex[:6]}.log"
-    args = [sys.executable, "-m", "services.cli.main", "dev", "--data-dir", str(data_dir),
-            "--experience-port", str(ports[0]), "--projection-port", str(ports[1]), "--kafka-port", str(ports[2]),
-            *(["--api-key", api_key] if api_key else []), *(["--demo"] if demo else [])]
+    args = [
+        sys.executable,
+        "-m",
+        "services.cli.main",
+        "dev",
+        "--data-dir",
+        str(data_dir),
+        "--experience-port",
+        str(ports[0]),
+        "--projection-port",
+        str(ports[1]),
+        "--kafka-port",
+        str(ports[2]),
+        *(["--api-key", api_key] if api_key else []),
+        *(["--demo"] if demo else []),
+    ]
     process = subprocess.Popen(args, stdout=open(log, "wb"), stderr=subprocess.STDOUT, env=os.environ.copy())
     ready = re.compile(r"^demo .*already there" if demo else "Ctrl-C stops everything", re.MULTILINE)
     try:
@@ -74,8 +88,15 @@ def start_dev(data_dir: Path, kafka_port: int | None = None, *, demo: bool = Fal
         printed = re.search(r"^api key\s+(\S+)", log.read_text(), re.MULTILINE)
         assert printed, log.read_text()
         api_key = printed.group(1)
-    return RunningSystem(f"http://127.0.0.1:{ports[0]}", f"http://127.0.0.1:{ports[1]}",
-                         f"127.0.0.1:{ports[2]}", data_dir, process, log, api_key)
+    return RunningSystem(
+        f"http://127.0.0.1:{ports[0]}",
+        f"http://127.0.0.1:{ports[1]}",
+        f"127.0.0.1:{ports[2]}",
+        data_dir,
+        process,
+        log,
+        api_key,
+    )
 
 
 def wait_for(check: Callable[[], Any], timeout: float, what: str) -> Any:
@@ -104,8 +125,14 @@ def customer() -> str:
 
 
 def event(event_type: str, data: dict[str, Any]) -> dict[str, Any]:
-    return {"specversion": "1.0", "id": f"e2e-{uuid.uuid4()}", "source": "tests/e2e", "type": event_type,
-            "time": "2026-10-01T10:00:00Z", "data": data}
+    return {
+        "specversion": "1.0",
+        "id": f"e2e-{uuid.uuid4()}",
+        "source": "tests/e2e",
+        "type": event_type,
+        "time": "2026-10-01T10:00:00Z",
+        "data": data,
+    }
 
 
 def touchpoint(customer: str, **data: Any) -> dict[str, Any]:
@@ -134,8 +161,9 @@ def wait_for_version(system: RunningSystem, customer: str, version: int, timeout
 
 def read_topic(bootstrap: str, topic: str, stop: Callable[[list[Any]], bool], timeout: float = 30) -> list[Any]:
     """Read a topic from the beginning with librdkafka (assigned partitions, no group) until `stop` says so."""
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"e2e-{uuid.uuid4().hex}",
-                         "enable.auto.commit": False})
+    consumer = Consumer(
+        {"bootstrap.servers": bootstrap, "group.id": f"e2e-{uuid.uuid4().hex}", "enable.auto.commit": False}
+    )
     metadata = consumer.list_topics(topic, timeout=10)
     partitions = list(metadata.topics[topic].partitions)
     consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions])
@@ -151,8 +179,9 @@ def read_topic(bootstrap: str, topic: str, stop: Callable[[list[Any]], bool], ti
     return records
 
 
-def produce(bootstrap: str, topic: str, value: bytes, key: bytes | None = None,
-            headers: list[tuple[str, bytes]] | None = None) -> None:
+def produce(
+    bootstrap: str, topic: str, value: bytes, key: bytes | None = None, headers: list[tuple[str, bytes]] | None = None
+) -> None:
     producer = Producer({"bootstrap.servers": bootstrap, "enable.idempotence": False})
     producer.produce(topic, value=value, key=key, headers=headers or [])
     assert producer.flush(10) == 0

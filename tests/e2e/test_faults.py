@@ -12,6 +12,7 @@ pytestmark = pytest.mark.e2e
 
 SHORT = FaultOptions(cycles=1, events=200, customers=20, catch_up_timeout=45)
 
+
 @pytest.fixture(scope="module")
 def results() -> Iterator[dict[str, ScenarioResult]]:
     ran, kept = run_in_temp_dir(SHORT)

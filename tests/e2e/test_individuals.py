@@ -27,8 +27,12 @@ pytestmark = pytest.mark.e2e
 
 
 def rapport(system: RunningSystem, *args: str) -> str:
-    done = subprocess.run([sys.executable, "-m", "services.cli.main", *args, "--data-dir", str(system.data_dir)],
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "services.cli.main", *args, "--data-dir", str(system.data_dir)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout
 
@@ -37,8 +41,9 @@ def test_a_touchpoint_named_by_an_unknown_card_is_dead_lettered_and_replayed_onc
     system: RunningSystem,
 ) -> None:
     who, card = customer(), {"kind": "loyalty_card", "value": f"LC-{uuid.uuid4().hex[:8]}"}
-    till = event("cx.touchpoint.recorded.v1", {"identity": card, "channel": "store", "kind": "purchase",
-                                               "sentiment": 0.4})
+    till = event(
+        "cx.touchpoint.recorded.v1", {"identity": card, "channel": "store", "kind": "purchase", "sentiment": 0.4}
+    )
     produce(system.bootstrap, topics.INTAKE, orjson.dumps(till), key=b"till-4")
 
     def dead_lettered(records: list) -> bool:
@@ -62,14 +67,15 @@ def test_the_contact_question_follows_consent_and_preferences(system: RunningSys
     who = customer()
     events = [
         event("cx.preference.stated.v1", {"customer_id": who, "preferences": {"channel": "app", "tone": "casual"}}),
-        event("cx.consent.changed.v1", {"customer_id": who, "purpose": "marketing", "channel": "app",
-                                        "granted": True}),
-        event("cx.consent.changed.v1", {"customer_id": who, "purpose": "marketing", "channel": "email",
-                                        "granted": False}),
+        event("cx.consent.changed.v1", {"customer_id": who, "purpose": "marketing", "channel": "app", "granted": True}),
+        event(
+            "cx.consent.changed.v1", {"customer_id": who, "purpose": "marketing", "channel": "email", "granted": False}
+        ),
     ]
     position = system.post("/v1/events", json=events, headers=BATCH).json()["position"]
-    app = system.get(f"/v1/customers/{who}/contact", params={"purpose": "marketing", "channel": "app",
-                                                             "min_position": position})
+    app = system.get(
+        f"/v1/customers/{who}/contact", params={"purpose": "marketing", "channel": "app", "min_position": position}
+    )
     email = system.get(f"/v1/customers/{who}/contact", params={"purpose": "marketing", "channel": "email"})
     assert app.json()["allowed"] is True and app.json()["how"]["tone"] == "casual"
     assert email.json()["allowed"] is False
@@ -80,10 +86,13 @@ def test_may_we_text_her_sms_consent_is_its_own_channel(system: RunningSystem) -
     events = [
         event("cx.preference.stated.v1", {"customer_id": who, "preferences": {"channel": "sms"}}),
         event("cx.consent.changed.v1", {"customer_id": who, "purpose": "service", "channel": "sms", "granted": True}),
-        event("cx.consent.changed.v1", {"customer_id": who, "purpose": "service", "channel": "phone",
-                                        "granted": False}),
-        event("cx.touchpoint.recorded.v1", {"customer_id": who, "channel": "sms", "kind": "support_case",
-                                            "outcome": "resolved", "sentiment": 0.5}),
+        event(
+            "cx.consent.changed.v1", {"customer_id": who, "purpose": "service", "channel": "phone", "granted": False}
+        ),
+        event(
+            "cx.touchpoint.recorded.v1",
+            {"customer_id": who, "channel": "sms", "kind": "support_case", "outcome": "resolved", "sentiment": 0.5},
+        ),
     ]
     answer = system.post("/v1/events", json=events, headers=BATCH)
     assert answer.status_code == 202, answer.text
@@ -97,10 +106,14 @@ def test_may_we_text_her_sms_consent_is_its_own_channel(system: RunningSystem) -
 def test_a_buying_team_rolls_up_into_its_account(system: RunningSystem) -> None:
     account, engineer, buyer = f"acct-{uuid.uuid4().hex[:8]}", customer(), customer()
     events = [
-        event("cx.account.membership.changed.v1", {"customer_id": engineer, "account_id": account,
-                                                   "role": "technical", "member": True}),
-        event("cx.account.membership.changed.v1", {"customer_id": buyer, "account_id": account,
-                                                   "role": "purchasing", "member": True}),
+        event(
+            "cx.account.membership.changed.v1",
+            {"customer_id": engineer, "account_id": account, "role": "technical", "member": True},
+        ),
+        event(
+            "cx.account.membership.changed.v1",
+            {"customer_id": buyer, "account_id": account, "role": "purchasing", "member": True},
+        ),
         touchpoint(engineer, channel="phone", kind="support_case", sentiment=-0.6, outcome="unresolved"),
         touchpoint(buyer, channel="field_sales", kind="contract_renewal", sentiment=0.5),
     ]
@@ -144,8 +157,9 @@ def test_the_live_stream_sends_each_change(system: RunningSystem) -> None:
     opened = threading.Event()
 
     def listen() -> None:
-        with httpx.stream("GET", f"{system.projection}/v1/customers/{who}/stream", headers=system.auth,
-                          timeout=30) as response:
+        with httpx.stream(
+            "GET", f"{system.projection}/v1/customers/{who}/stream", headers=system.auth, timeout=30
+        ) as response:
             opened.set()
             for line in response.iter_lines():
                 if line.startswith("data:"):
@@ -164,6 +178,11 @@ def test_the_live_stream_sends_each_change(system: RunningSystem) -> None:
 
 def test_status_shows_where_every_part_stands(system: RunningSystem) -> None:
     output = rapport(system, "status")
-    for line in ("events stored", "relayed to cx.events.v1", "customer views", "projection lag, partition 0",
-                 "dead letters on cx.intake.dlq.v1"):
+    for line in (
+        "events stored",
+        "relayed to cx.events.v1",
+        "customer views",
+        "projection lag, partition 0",
+        "dead letters on cx.intake.dlq.v1",
+    ):
         assert line in output

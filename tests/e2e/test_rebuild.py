@@ -17,8 +17,11 @@ pytestmark = pytest.mark.e2e
 
 def rebuild(system: RunningSystem, **settings: str) -> str:
     """`rapport rebuild` as an operator runs it; `settings` are RAPPORT_PROJECTION_* variables (name in lower case)."""
-    env = {**os.environ, "RAPPORT_API_KEY": system.api_key,
-           **{f"RAPPORT_PROJECTION_{name.upper()}": value for name, value in settings.items()}}
+    env = {
+        **os.environ,
+        "RAPPORT_API_KEY": system.api_key,
+        **{f"RAPPORT_PROJECTION_{name.upper()}": value for name, value in settings.items()},
+    }
     done = subprocess.run(
         [sys.executable, "-m", "services.cli.main", "rebuild", "--data-dir", str(system.data_dir)],
         capture_output=True, text=True, timeout=300, env=env,
@@ -30,16 +33,23 @@ def rebuild(system: RunningSystem, **settings: str) -> str:
 def test_a_rebuild_gives_the_same_views_and_keeps_the_erased_forgotten(system: RunningSystem) -> None:
     ana, gone, account = customer(), customer(), f"acct-{uuid.uuid4().hex[:8]}"
     events = [
-        event("cx.preference.stated.v1", {"customer_id": ana, "preferences": {"channel": "email", "tone": "casual"},
-                                          "source": "stated"}),
+        event(
+            "cx.preference.stated.v1",
+            {"customer_id": ana, "preferences": {"channel": "email", "tone": "casual"}, "source": "stated"},
+        ),
         touchpoint(ana, channel="store", kind="visit", sentiment=0.8, time="2026-10-02T10:00:00Z"),
-        touchpoint(ana, channel="phone", kind="complaint", sentiment=-0.7, outcome="unresolved",
-                   time="2026-10-03T10:00:00Z"),
-        event("cx.account.membership.changed.v1", {"customer_id": ana, "account_id": account,
-                                                   "role": "decision_maker", "member": True}),
+        touchpoint(
+            ana, channel="phone", kind="complaint", sentiment=-0.7, outcome="unresolved", time="2026-10-03T10:00:00Z"
+        ),
+        event(
+            "cx.account.membership.changed.v1",
+            {"customer_id": ana, "account_id": account, "role": "decision_maker", "member": True},
+        ),
         touchpoint(gone, note="Allergic to nuts; birthday on the 3rd."),
-        event("cx.account.membership.changed.v1", {"customer_id": gone, "account_id": account,
-                                                   "role": "purchasing", "member": True}),
+        event(
+            "cx.account.membership.changed.v1",
+            {"customer_id": gone, "account_id": account, "role": "purchasing", "member": True},
+        ),
     ]
     assert system.post("/v1/events", json=events, headers=BATCH).status_code == 202
     wait_for_version(system, ana, 4)
@@ -47,8 +57,10 @@ def test_a_rebuild_gives_the_same_views_and_keeps_the_erased_forgotten(system: R
     assert httpx.delete(f"{system.experience}/v1/customers/{gone}", headers=system.auth, timeout=30).is_success
     wait_for(lambda: system.get(f"/v1/customers/{gone}").status_code == 404, 30, "the erasure")
     wait_for(lambda: system.get(f"/v1/accounts/{account}").status_code == 200, 30, "the account view")
-    before = {path: system.get(path).json() for path in (
-        f"/v1/customers/{ana}", f"/v1/customers/{ana}/timeline", f"/v1/accounts/{account}")}
+    before = {
+        path: system.get(path).json()
+        for path in (f"/v1/customers/{ana}", f"/v1/customers/{ana}/timeline", f"/v1/accounts/{account}")
+    }
 
     for settings in ({}, {"rebuild_processes": "1"}, {"rebuild_processes": "2", "rebuild_shards": "3"}):
         output = rebuild(system, **settings)  # two shards side by side, one in-process, three in two rounds

@@ -61,9 +61,7 @@ def test_restarting_rapport_dev_keeps_every_view_although_the_broker_starts_empt
 
 
 @pytest.mark.integration
-async def test_a_projection_killed_mid_stream_resumes_with_exact_counts(
-    database_factory, tmp_path: Path
-) -> None:
+async def test_a_projection_killed_mid_stream_resumes_with_exact_counts(database_factory, tmp_path: Path) -> None:
     database_url = await database_factory()
     broker = EmbeddedBroker(free_port(), log_path=tmp_path / "broker.log").start()
     children: list[Child] = []
@@ -71,21 +69,33 @@ async def test_a_projection_killed_mid_stream_resumes_with_exact_counts(
         await create_topics(broker.bootstrap, TOPICS)
         ports = free_port(), free_port()
         env = {
-            "RAPPORT_EXPERIENCE_DATABASE_URL": database_url, "RAPPORT_EXPERIENCE_KAFKA_BOOTSTRAP": broker.bootstrap,
+            "RAPPORT_EXPERIENCE_DATABASE_URL": database_url,
+            "RAPPORT_EXPERIENCE_KAFKA_BOOTSTRAP": broker.bootstrap,
             "RAPPORT_EXPERIENCE_HTTP_PORT": str(ports[0]),
-            "RAPPORT_PROJECTION_DATABASE_URL": database_url, "RAPPORT_PROJECTION_KAFKA_BOOTSTRAP": broker.bootstrap,
+            "RAPPORT_PROJECTION_DATABASE_URL": database_url,
+            "RAPPORT_PROJECTION_KAFKA_BOOTSTRAP": broker.bootstrap,
             "RAPPORT_PROJECTION_HTTP_PORT": str(ports[1]),
             "RAPPORT_EXPERIENCE_API_KEYS": describe("test", KEY, list(Scope)),
             "RAPPORT_PROJECTION_API_KEYS": describe("test", KEY, list(Scope)),
         }
         run_once(["-m", "services.experience", "migrate"], env, "experience migrations")
         run_once(["-m", "services.projection", "migrate"], env, "projection migrations")
-        experience = Child("experience", ["-m", "services.experience", "serve"], env, tmp_path / "exp.log",
-                           f"http://127.0.0.1:{ports[0]}/healthz")
+        experience = Child(
+            "experience",
+            ["-m", "services.experience", "serve"],
+            env,
+            tmp_path / "exp.log",
+            f"http://127.0.0.1:{ports[0]}/healthz",
+        )
 
         def projection(n: int) -> Child:
-            return Child("projection", ["-m", "services.projection", "serve"], env, tmp_path / f"proj{n}.log",
-                         f"http://127.0.0.1:{ports[1]}/healthz")
+            return Child(
+                "projection",
+                ["-m", "services.projection", "serve"],
+                env,
+                tmp_path / f"proj{n}.log",
+                f"http://127.0.0.1:{ports[1]}/healthz",
+            )
 
         first = projection(1)
         for child in (experience, first):

@@ -52,10 +52,24 @@ def test_a_second_rapport_dev_on_the_same_data_dir_is_refused(tmp_path: Path) ->
     first = start_dev(tmp_path / "data")
     try:
         second = subprocess.run(
-            [sys.executable, "-m", "services.cli.main", "dev", "--data-dir", str(first.data_dir),
-             "--experience-port", str(free_port()), "--projection-port", str(free_port()),
-             "--kafka-port", str(free_port())],
-            capture_output=True, text=True, timeout=60)
+            [
+                sys.executable,
+                "-m",
+                "services.cli.main",
+                "dev",
+                "--data-dir",
+                str(first.data_dir),
+                "--experience-port",
+                str(free_port()),
+                "--projection-port",
+                str(free_port()),
+                "--kafka-port",
+                str(free_port()),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert second.returncode != 0
         assert f"another `rapport dev` (pid {first.process.pid}) is running" in second.stderr + second.stdout
         assert httpx.get(f"{first.experience}/healthz", timeout=5).status_code == 200  # the first one is untouched
@@ -106,8 +120,11 @@ def test_killing_rapport_dev_outright_takes_every_child_with_it_and_the_next_sta
     assert set(children) >= {"broker", "experience", "projection"}
     system.process.send_signal(signal.SIGKILL)
     system.process.wait(timeout=10)
-    wait_for(lambda: not any(process_is_alive(pid) for pid in children.values()), 10,
-             f"every child of the killed dev to exit: {children}")
+    wait_for(
+        lambda: not any(process_is_alive(pid) for pid in children.values()),
+        10,
+        f"every child of the killed dev to exit: {children}",
+    )
     again = start_dev(data_dir)  # same ports are not needed; the data directory and its PostgreSQL are
     try:
         customer = f"c-{os.urandom(6).hex()}"

@@ -1,6 +1,5 @@
 """A touchpoint sent over HTTP or Kafka comes out as a live view, over HTTP and on the view topic."""
 
-
 import httpx
 import orjson
 import pytest
@@ -61,8 +60,9 @@ def test_a_bad_batch_is_refused_whole_with_each_error_located(system: RunningSys
     who = customer()
     good, bad = touchpoint(who), touchpoint(who, sentiment=7)
     bad["data"]["channel"] = "pigeon"
-    answer = system.post("/v1/events", content=orjson.dumps([good, bad]),
-                        headers={"content-type": "application/cloudevents-batch+json"})
+    answer = system.post(
+        "/v1/events", content=orjson.dumps([good, bad]), headers={"content-type": "application/cloudevents-batch+json"}
+    )
     assert answer.status_code == 422
     errors = answer.json()["errors"]
     assert {(e["index"], e["path"]) for e in errors} == {(1, "data.sentiment"), (1, "data.channel")}
@@ -72,15 +72,18 @@ def test_a_bad_batch_is_refused_whole_with_each_error_located(system: RunningSys
 def test_oversized_bodies_are_refused(system: RunningSystem) -> None:
     body = orjson.dumps([touchpoint(customer(), note="x" * 1900) for _ in range(600)])
     assert len(body) > 1024 * 1024
-    answer = system.post("/v1/events", content=body,
-                        headers={"content-type": "application/cloudevents-batch+json"})
+    answer = system.post("/v1/events", content=body, headers={"content-type": "application/cloudevents-batch+json"})
     assert answer.status_code == 413
 
 
 def test_poison_on_the_intake_topic_is_dead_lettered_and_the_flow_goes_on(system: RunningSystem) -> None:
     who = customer()
-    poison = [b"\xff\xfe not utf-8", b"{not json", orjson.dumps({**touchpoint(who), "type": "cx.nope.v1"}),
-              orjson.dumps(touchpoint(who, sentiment=3))]
+    poison = [
+        b"\xff\xfe not utf-8",
+        b"{not json",
+        orjson.dumps({**touchpoint(who), "type": "cx.nope.v1"}),
+        orjson.dumps(touchpoint(who, sentiment=3)),
+    ]
     for value in poison:
         produce(system.bootstrap, topics.INTAKE, value, key=who.encode(), headers=[("origin", b"pos-7")])
     produce(system.bootstrap, topics.INTAKE, orjson.dumps(touchpoint(who)), key=who.encode())
@@ -103,8 +106,9 @@ def test_poison_on_the_intake_topic_is_dead_lettered_and_the_flow_goes_on(system
 def test_timeline_pages_newest_first(system: RunningSystem) -> None:
     who = customer()
     events = [touchpoint(who, time=f"2026-05-0{day}T12:00:00Z", kind="purchase") for day in range(1, 6)]
-    system.post("/v1/events", json=events,
-               headers={"content-type": "application/cloudevents-batch+json"}).raise_for_status()
+    system.post(
+        "/v1/events", json=events, headers={"content-type": "application/cloudevents-batch+json"}
+    ).raise_for_status()
     wait_for_version(system, who, 5)
     first = system.get(f"/v1/customers/{who}/timeline", params={"limit": 3}).json()
     second = system.get(f"/v1/customers/{who}/timeline", params={"limit": 3, "cursor": first["next_cursor"]}).json()

@@ -18,7 +18,11 @@ async def test_both_services_migrate_into_one_database_in_either_order(database_
         await first(url)  # migrating again is a no-op
         engine = create_async_engine(url)
         async with engine.connect() as conn:
-            versions = {row[0] for row in await conn.execute(text(
-                "SELECT table_name FROM information_schema.tables WHERE table_name LIKE 'alembic_version_%'"))}
+            versions = {
+                row[0]
+                for row in await conn.execute(
+                    text("SELECT table_name FROM information_schema.tables WHERE table_name LIKE 'alembic_version_%'")
+                )
+            }
         await engine.dispose()
         assert versions == {"alembic_version_experience", "alembic_version_projection"}

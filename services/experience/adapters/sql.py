@@ -92,9 +92,7 @@ CLAIM_CHECKPOINT = text(
 CHECKPOINT_CLUSTER = text("SELECT cluster_id FROM relay_checkpoints WHERE name = :name")
 LOAD_CHECKPOINT = text("SELECT position FROM relay_checkpoints WHERE name = :name")
 # Moves only while the checkpoint still belongs to the saver's cluster: no row updated means fenced off.
-SAVE_CHECKPOINT = text(
-    "UPDATE relay_checkpoints SET position = :position WHERE name = :name AND cluster_id = :cluster"
-)
+SAVE_CHECKPOINT = text("UPDATE relay_checkpoints SET position = :position WHERE name = :name AND cluster_id = :cluster")
 
 # max(position) walks the primary key backwards: one index probe, cheap enough for every scrape.
 RELAY_BACKLOG = text(

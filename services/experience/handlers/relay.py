@@ -27,8 +27,11 @@ HANDED_LIMIT = 50_000  # handed-over events held at most before the relay falls 
 def to_record(event: StoredEvent) -> OutgoingRecord:
     """Keyed by customer so each customer's events stay in order on one partition."""
     # content-type: the CloudEvents Kafka binding's mark of structured mode (the whole event is the value).
-    headers = [(canonical.HEADER_CONTENT_TYPE, canonical.STRUCTURED_CONTENT_TYPE),
-               (canonical.HEADER_TYPE, event.type.encode()), (canonical.HEADER_ID, event.event_id.encode())]
+    headers = [
+        (canonical.HEADER_CONTENT_TYPE, canonical.STRUCTURED_CONTENT_TYPE),
+        (canonical.HEADER_TYPE, event.type.encode()),
+        (canonical.HEADER_ID, event.event_id.encode()),
+    ]
     if event.traceparent:
         headers.append((canonical.HEADER_TRACEPARENT, event.traceparent.encode()))
     return OutgoingRecord(key=event.customer_id.encode(), value=event.document, headers=headers)

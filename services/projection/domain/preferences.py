@@ -44,9 +44,13 @@ def _derived_channel(state: CustomerState) -> PreferenceState | None:
     # The max by (count, last use, event id), compared field by field: no key tuple per channel on every render.
     best_channel, best = "", None
     for channel, use in state.channel_use.items():
-        if best is None or use.count > best.count or (
-            use.count == best.count
-            and (use.last_us > best.last_us or (use.last_us == best.last_us and use.event_id > best.event_id))
+        if (
+            best is None
+            or use.count > best.count
+            or (
+                use.count == best.count
+                and (use.last_us > best.last_us or (use.last_us == best.last_us and use.event_id > best.event_id))
+            )
         ):
             best_channel, best = channel, use
     assert best is not None  # channel_use is not empty

@@ -15,9 +15,7 @@ from services.projection.domain.rules import FoldRules
 from services.projection.domain.state import CustomerState
 
 
-def risk_reasons(
-    state: CustomerState, rules: FoldRules, issues: list[OpenIssue]
-) -> list[dict[str, Any]]:
+def risk_reasons(state: CustomerState, rules: FoldRules, issues: list[OpenIssue]) -> list[dict[str, Any]]:
     reasons: list[dict[str, Any]] = []
     if issues:
         latest = issues[0]

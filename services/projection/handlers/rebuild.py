@@ -117,8 +117,14 @@ class Rebuild:
         shards = plan.shards or plan.processes
         return [
             ShardJob(
-                plan.database_url, plan.event_log_url, plan.api_key, plan.page_size, self._rules, erased_before,
-                shard, shards,
+                plan.database_url,
+                plan.event_log_url,
+                plan.api_key,
+                plan.page_size,
+                self._rules,
+                erased_before,
+                shard,
+                shards,
             )
             for shard in range(shards)
         ]

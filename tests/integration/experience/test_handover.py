@@ -29,7 +29,10 @@ async def test_handed_over_events_match_the_stored_canonical_documents(store: Po
     assert [e.position for e in handed] == [e.position for e in stored] == [start + 1, start + 2, start + 3]
     for mine, theirs in zip(handed, stored, strict=True):
         assert (mine.customer_id, mine.event_id, mine.type, mine.traceparent) == (
-            theirs.customer_id, theirs.event_id, theirs.type, theirs.traceparent
+            theirs.customer_id,
+            theirs.event_id,
+            theirs.type,
+            theirs.traceparent,
         )
         assert orjson.loads(mine.document) == orjson.loads(theirs.document)
 

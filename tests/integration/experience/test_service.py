@@ -29,7 +29,10 @@ async def test_events_posted_or_sent_to_intake_reach_the_canonical_topic(
 
     assert answer.status_code == 202
     assert answer.json() == {
-        "accepted": [e["id"] for e in posted], "duplicates": [], "position": 2, "positions": {customer: 2}
+        "accepted": [e["id"] for e in posted],
+        "duplicates": [],
+        "position": 2,
+        "positions": {customer: 2},
     }
     documents = [orjson.loads(r.value) for r in records]
     assert [d["id"] for d in documents] == [posted[0]["id"], posted[1]["id"], queued["id"]]

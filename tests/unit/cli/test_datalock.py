@@ -9,8 +9,10 @@ import pytest
 
 from services.cli.datalock import DataDirBusyError, DataDirLock
 
-HOLD = ("from pathlib import Path; import sys, time; from services.cli.datalock import DataDirLock; "
-        "lock = DataDirLock(Path(sys.argv[1])); lock.acquire(); print('held', flush=True); time.sleep(60)")
+HOLD = (
+    "from pathlib import Path; import sys, time; from services.cli.datalock import DataDirLock; "
+    "lock = DataDirLock(Path(sys.argv[1])); lock.acquire(); print('held', flush=True); time.sleep(60)"
+)
 
 
 def test_a_second_holder_is_refused_with_the_first_ones_pid(tmp_path: Path) -> None:

@@ -10,9 +10,11 @@ import pytest
 
 from services.cli.stale_postgres import process_is_alive
 
-PARENT = ("import subprocess, sys, time; from services.cli.lifeline import die_with_parent; "
-          "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'], "
-          "start_new_session=True, preexec_fn=die_with_parent()); print(child.pid, flush=True); time.sleep(60)")
+PARENT = (
+    "import subprocess, sys, time; from services.cli.lifeline import die_with_parent; "
+    "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'], "
+    "start_new_session=True, preexec_fn=die_with_parent()); print(child.pid, flush=True); time.sleep(60)"
+)
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a parent-death signal is Linux's")

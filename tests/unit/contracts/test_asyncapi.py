@@ -161,7 +161,10 @@ def test_relayed_events_name_the_headers_canonical_names(document: dict[str, Any
     headers = document["channels"]["events"]["messages"]["TouchpointRecorded"]["headers"]
     assert headers["required"] == [canonical.HEADER_CONTENT_TYPE, canonical.HEADER_TYPE, canonical.HEADER_ID]
     assert set(headers["properties"]) == {
-        canonical.HEADER_CONTENT_TYPE, canonical.HEADER_TYPE, canonical.HEADER_ID, canonical.HEADER_TRACEPARENT
+        canonical.HEADER_CONTENT_TYPE,
+        canonical.HEADER_TYPE,
+        canonical.HEADER_ID,
+        canonical.HEADER_TRACEPARENT,
     }
 
 

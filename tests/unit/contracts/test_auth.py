@@ -8,8 +8,11 @@ from contracts.auth import ApiKeyConfigError, Scope, describe, digest, find_key,
 
 def test_a_configured_key_is_found_with_its_scopes() -> None:
     key = new_key()
-    keys = parse_keys(describe("crm", key, [Scope.VIEWS_READ, Scope.PII_READ]) + "," + describe("pos", new_key(),
-                                                                                              [Scope.EVENTS_WRITE]))
+    keys = parse_keys(
+        describe("crm", key, [Scope.VIEWS_READ, Scope.PII_READ])
+        + ","
+        + describe("pos", new_key(), [Scope.EVENTS_WRITE])
+    )
     found = find_key(keys, key)
     assert found is not None and found.name == "crm"
     assert found.scopes == {Scope.VIEWS_READ, Scope.PII_READ}

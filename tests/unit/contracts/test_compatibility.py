@@ -16,16 +16,26 @@ def test_events_the_spine_accepted_still_validate(event: dict) -> None:
 
 
 def envelope(event_type: str, data: dict) -> dict:
-    return {"specversion": "1.0", "id": f"x-{event_type}", "source": "crm", "type": event_type,
-            "time": "2026-06-01T09:00:00Z", "data": data}
+    return {
+        "specversion": "1.0",
+        "id": f"x-{event_type}",
+        "source": "crm",
+        "type": event_type,
+        "time": "2026-06-01T09:00:00Z",
+        "data": data,
+    }
 
 
 NEW_TYPES = {
     "cx.consent.changed.v1": {"customer_id": "c-1", "purpose": "marketing", "channel": "email", "granted": False},
     "cx.identity.linked.v1": {"customer_id": "c-1", "identity": {"kind": "email", "value": "ana@example.org"}},
     "cx.identity.unlinked.v1": {"customer_id": "c-1", "identity": {"kind": "loyalty_card", "value": "LC-1"}},
-    "cx.account.membership.changed.v1": {"customer_id": "c-1", "account_id": "acct-1", "role": "purchasing",
-                                         "member": True},
+    "cx.account.membership.changed.v1": {
+        "customer_id": "c-1",
+        "account_id": "acct-1",
+        "role": "purchasing",
+        "member": True,
+    },
     "cx.customer.erased.v1": {"customer_id": "c-1"},
 }
 
@@ -40,8 +50,12 @@ def test_new_event_types_validate(event_type: str) -> None:
 
 
 def test_a_touchpoint_may_name_its_customer_by_identity() -> None:
-    event = parse_event(envelope("cx.touchpoint.recorded.v1", {
-        "identity": {"kind": "loyalty_card", "value": "LC-8812"}, "channel": "store", "kind": "purchase"}))
+    event = parse_event(
+        envelope(
+            "cx.touchpoint.recorded.v1",
+            {"identity": {"kind": "loyalty_card", "value": "LC-8812"}, "channel": "store", "kind": "purchase"},
+        )
+    )
     assert event.customer_id is None
     assert event.data.identity is not None and event.data.identity.kind == "loyalty_card"
 
@@ -51,10 +65,18 @@ def test_a_touchpoint_must_name_its_customer_somehow() -> None:
         parse_event(envelope("cx.touchpoint.recorded.v1", {"channel": "store", "kind": "visit"}))
 
 
-@pytest.mark.parametrize(("name", "value"), [
-    ("channel", "carrier_pigeon"), ("contact_hours", "evenings"), ("timezone", "Mars/Olympus"),
-    ("language", "English!"), ("tone", "loud"), ("frequency", "hourly"), ("avoid_topics", "politics"),
-])
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("channel", "carrier_pigeon"),
+        ("contact_hours", "evenings"),
+        ("timezone", "Mars/Olympus"),
+        ("language", "English!"),
+        ("tone", "loud"),
+        ("frequency", "hourly"),
+        ("avoid_topics", "politics"),
+    ],
+)
 def test_catalogue_preferences_are_typed(name: str, value: object) -> None:
     with pytest.raises(EventParseError) as caught:
         parse_event(envelope("cx.preference.stated.v1", {"customer_id": "c-1", "preferences": {name: value}}))
@@ -63,9 +85,16 @@ def test_catalogue_preferences_are_typed(name: str, value: object) -> None:
 
 
 def test_extras_outside_the_catalogue_are_free_form() -> None:
-    event = parse_event(envelope("cx.preference.stated.v1", {
-        "customer_id": "c-1", "preferences": {"favourite_table": "by the window", "timezone": "Europe/Madrid"},
-        "expires_at": "2027-01-01T00:00:00Z"}))
+    event = parse_event(
+        envelope(
+            "cx.preference.stated.v1",
+            {
+                "customer_id": "c-1",
+                "preferences": {"favourite_table": "by the window", "timezone": "Europe/Madrid"},
+                "expires_at": "2027-01-01T00:00:00Z",
+            },
+        )
+    )
     assert event.data.preferences["favourite_table"] == "by the window"
 
 
@@ -78,10 +107,15 @@ def test_unknown_account_roles_are_refused_but_other_is_accepted() -> None:
 
 
 def test_sms_is_a_channel_for_consent_touchpoints_and_preferences() -> None:
-    consent = parse_event(envelope("cx.consent.changed.v1",
-                                   {"customer_id": "c-1", "purpose": "marketing", "channel": "sms", "granted": True}))
-    touchpoint = parse_event(envelope("cx.touchpoint.recorded.v1",
-                                      {"customer_id": "c-1", "channel": "sms", "kind": "marketing_message"}))
-    preference = parse_event(envelope("cx.preference.stated.v1",
-                                      {"customer_id": "c-1", "preferences": {"channel": "sms"}}))
+    consent = parse_event(
+        envelope(
+            "cx.consent.changed.v1", {"customer_id": "c-1", "purpose": "marketing", "channel": "sms", "granted": True}
+        )
+    )
+    touchpoint = parse_event(
+        envelope("cx.touchpoint.recorded.v1", {"customer_id": "c-1", "channel": "sms", "kind": "marketing_message"})
+    )
+    preference = parse_event(
+        envelope("cx.preference.stated.v1", {"customer_id": "c-1", "preferences": {"channel": "sms"}})
+    )
     assert consent.data.channel == touchpoint.data.channel == preference.data.preferences["channel"] == "sms"

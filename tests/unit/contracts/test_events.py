@@ -69,11 +69,16 @@ def test_sizes_are_bounded(touchpoint: dict) -> None:
 
 
 def test_stated_preferences_default_to_stated() -> None:
-    event = parse_event({
-        "specversion": "1.0", "id": "p-1", "source": "crm", "type": "cx.preference.stated.v1",
-        "time": "2026-03-01T10:00:00Z",
-        "data": {"customer_id": "c-1", "preferences": {"channel": "email", "avoid_topics": ["upsell"]}},
-    })
+    event = parse_event(
+        {
+            "specversion": "1.0",
+            "id": "p-1",
+            "source": "crm",
+            "type": "cx.preference.stated.v1",
+            "time": "2026-03-01T10:00:00Z",
+            "data": {"customer_id": "c-1", "preferences": {"channel": "email", "avoid_topics": ["upsell"]}},
+        }
+    )
     assert event.data.source == "stated"
 
 

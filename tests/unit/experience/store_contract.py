@@ -132,8 +132,13 @@ class EventStoreContract:
         assert [{k: d[k] for k in facts} for d in after[:-1]] == [{k: d[k] for k in facts} for d in before]
         touched = after[1]["data"]
         # The case id is not personal: like the channel, it stays as a fact about a customer no longer named.
-        assert touched == {"customer_id": ana, "channel": "store", "kind": "purchase", "sentiment": 0.5,
-                           "case_id": "case-9"}
+        assert touched == {
+            "customer_id": ana,
+            "channel": "store",
+            "kind": "purchase",
+            "sentiment": 0.5,
+            "case_id": "case-9",
+        }
         assert after[2]["data"]["preferences"] == {"channel": "email"}
         assert [d.get("redacted") for d in after] == [True, True, True, None]
         assert (await documents(store, bob))[0]["data"]["note"] == "bob's note"

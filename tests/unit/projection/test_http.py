@@ -110,7 +110,7 @@ async def test_contact_by_sms_answers_from_the_sms_consent(client: httpx.AsyncCl
         event("c-1", 3, "preference", preferences={"channel": "sms"}),
     ])  # fmt: skip
     by_sms = (await client.get("/v1/customers/c-1/contact", params={"purpose": "marketing", "channel": "sms"})).json()
-    by_phone = (await client.get("/v1/customers/c-1/contact", params={"purpose": "marketing", "channel": "phone"}))
+    by_phone = await client.get("/v1/customers/c-1/contact", params={"purpose": "marketing", "channel": "phone"})
     assert by_sms["allowed"] is True and "on sms was granted" in by_sms["reasons"][0]
     assert "sms-yes" in by_sms["reasons"][0] and by_sms["how"] == {"channel": "sms"}
     assert by_phone.json()["allowed"] is False
