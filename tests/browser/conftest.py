@@ -20,8 +20,9 @@ import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI
+from playwright.sync_api import Page
 
-from contracts.auth import Scope, describe, new_key, parse_keys
+from contracts.auth import ApiKey, Scope, describe, new_key, parse_keys
 from contracts.limits import RateLimiter
 from services.cli.embedded import free_port
 from services.experience.entrypoints.http import IdentityLookup, Limits, create_api
@@ -30,6 +31,7 @@ from services.projection.entrypoints.auth import Gatekeeper
 from services.projection.entrypoints.brief import BriefConfig, IdentityClient, SessionStore
 from services.projection.entrypoints.http import create_http_app
 from services.projection.entrypoints.live import ViewHub
+from tests.browser.helpers import csp_refusals, watch_console
 from tests.unit.experience.fakes import IDENTITIES, FakeEventStore
 from tests.unit.projection.brief_demo import ANA, ANA_CARD, demo_reader
 from tests.unit.projection.fakes import FakeViewReader
@@ -45,6 +47,14 @@ class BriefServer:
     everything: str  # a key with every scope
     views_only: str  # a key with views:read alone
     loop: asyncio.AbstractEventLoop
+    sessions: SessionStore
+    writer: ApiKey  # events:write alone: sign-in refuses it, so a test opens its session directly
+
+    def open_session(self, key: ApiKey) -> str:
+        """A session for `key` as if it had signed in (on the server's loop); its cookie's value."""
+        tokens: list[str] = []
+        self.change(lambda: tokens.append(self.sessions.open(key, "never-shown").token))
+        return tokens[0]
 
     def change(self, fn: Callable[[], Any]) -> None:
         """Run `fn` on the server's loop and wait for it: the reader and hub are not shared across threads."""
@@ -64,7 +74,8 @@ def _experience() -> FastAPI:
 @pytest.fixture(scope="session")
 def brief_server() -> Iterator[BriefServer]:
     everything, views_only = new_key(), new_key()
-    keys = ",".join([describe("clerk", everything, list(Scope)), describe("trainee", views_only, [Scope.VIEWS_READ])])
+    keys = ",".join([describe("clerk", everything, list(Scope)), describe("trainee", views_only, [Scope.VIEWS_READ]),
+                     describe("till", new_key(), [Scope.EVENTS_WRITE])])  # fmt: skip
     reader, hub, loops = demo_reader(), ViewHub(), []
 
     @contextlib.asynccontextmanager
@@ -74,6 +85,7 @@ def brief_server() -> Iterator[BriefServer]:
 
     identities = IdentityClient("http://experience", transport=httpx.ASGITransport(app=_experience()))
     brief = BriefConfig(SessionStore(idle_s=600), identities, secure_cookie=True)
+    writer = next(key for key in parse_keys(keys) if key.name == "till")
     app = create_http_app(reader, hub, Gatekeeper(parse_keys(keys), RateLimiter(1000, 1000)), brief=brief,
                           lifespan=lifespan)  # fmt: skip
     app.state.clock = lambda: datetime(2026, 10, 1, tzinfo=UTC)
@@ -86,7 +98,7 @@ def brief_server() -> Iterator[BriefServer]:
     while not server.started and time.monotonic() < deadline:
         time.sleep(0.05)
     assert server.started, "the brief's server did not start"
-    yield BriefServer(f"http://127.0.0.1:{port}", reader, hub, everything, views_only, loops[0])
+    yield BriefServer(f"http://127.0.0.1:{port}", reader, hub, everything, views_only, loops[0], brief.sessions, writer)
     server.should_exit = True
     thread.join(timeout=10)
 
@@ -97,6 +109,14 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is missing: `make browser` installs Debian's chromium (apt-get, as root)")
     return {**browser_type_launch_args, "executable_path": str(CHROMIUM)}
+
+
+@pytest.fixture
+def console(page: Page) -> Iterator[list[str]]:
+    """Every console error and CSP report the page produces; the test fails on a CSP refusal."""
+    problems = watch_console(page)
+    yield problems
+    assert csp_refusals(problems) == []
 
 
 @pytest.fixture

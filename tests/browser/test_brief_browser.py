@@ -1,57 +1,20 @@
 """The customer brief in headless Chromium: sign-in, what a frontline person sees, live updates, redaction,
 inert hostile notes, no CSP violation, the account page, identity lookup, erasure, and axe-core's WCAG 2.1 AA."""
 
-import hashlib
 import re
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from playwright.sync_api import ConsoleMessage, Page, expect
+from playwright.sync_api import BrowserContext, Page, expect
 
 from tests.browser.conftest import BriefServer
+from tests.browser.helpers import axe_violations, sign_in
 from tests.unit.projection.brief_demo import ANA, ANA_CARD, ZOE
 from tests.unit.projection.factories import event
 
-AXE = Path(__file__).parent / "vendor" / "axe.min.js"
-AXE_SHA256 = "880970c081707360e64f34cea25ff91892f5bc95675b0776925b9709dd8a68bb"
 HOSTILE = '<img src=x onerror="document.title=\'pwned\'"><script>document.title="pwned"</script>'
 README_IMAGES = Path(__file__).parents[2] / "docs" / "images"
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def console(page: Page) -> Iterator[list[str]]:
-    """Every console error and CSP report the page produces; the test fails on any."""
-    problems: list[str] = []
-
-    def seen(message: ConsoleMessage) -> None:
-        if message.type == "error" or "Content Security Policy" in message.text:
-            problems.append(message.text)
-
-    page.on("console", seen)
-    page.on("pageerror", lambda error: problems.append(str(error)))
-    yield problems
-    assert [p for p in problems if "Content Security Policy" in p or "Refused" in p] == []
-
-
-def sign_in(page: Page, key: str) -> None:
-    page.goto("/brief/")
-    page.get_by_label("API key").fill(key)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Find a customer")).to_be_visible()
-
-
-def axe_violations(page: Page) -> list[dict[str, Any]]:
-    source = AXE.read_bytes()
-    assert hashlib.sha256(source).hexdigest() == AXE_SHA256, "the vendored axe-core is not the one noted"
-    page.evaluate(source.decode())  # through the DevTools protocol: the page's CSP still forbids eval itself
-    tags = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
-    result: dict[str, Any] = page.evaluate(
-        "async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}})", tags
-    )
-    return [{"id": v["id"], "nodes": [n["html"] for n in v["nodes"]][:3]} for v in result["violations"]]
 
 
 def test_without_a_session_the_brief_asks_to_sign_in(page: Page, console: list[str]) -> None:
@@ -188,6 +151,22 @@ def test_an_erased_customer_is_said_plainly_and_live(page: Page, brief_server: B
     page.reload()
     expect(page.get_by_role("heading", name="This customer has been erased")).to_be_visible()
     assert axe_violations(page) == []
+
+
+def test_a_session_whose_key_may_not_read_views_is_told_so_and_may_sign_in_again(
+    context: BrowserContext, page: Page, brief_server: BriefServer, console: list[str]
+) -> None:
+    token = brief_server.open_session(brief_server.writer)
+    context.add_cookies([{"name": "rapport_brief", "value": token, "url": f"{brief_server.url}/brief/"}])
+    page.goto(f"/brief/customers/{ANA}")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your key may not read customer views")
+    expect(page.locator("main")).to_contain_text("lacks the views:read scope")
+    assert "Family night" not in page.content()
+    assert axe_violations(page) == []
+    page.get_by_role("button", name="Sign out and sign in with another key").click()
+    sign_in(page, brief_server.everything)
+    page.goto(f"/brief/customers/{ANA}")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Ana")
 
 
 def test_the_brief_works_by_keyboard_alone(page: Page, brief_server: BriefServer, console: list[str]) -> None:

@@ -281,3 +281,33 @@ async def test_live_fragments_arrive_redacted_and_announced(
     assert "alert" not in update["html"] and "Hidden" in update["html"]
     assert update["announce"] == "Updated: the latest touchpoint is a complaint by store, felt as bad."
     assert "has been erased" in received[1]["html"]
+
+
+async def test_a_session_whose_key_may_not_read_views_is_told_so_on_a_page(client: httpx.AsyncClient) -> None:
+    # Sign-in refuses such a key, so the session is opened as if the key had lost views:read since (a new key list).
+    app = client._transport.app  # type: ignore[attr-defined]
+    writer = next(key for key in parse_keys(KEYS) if key.name == "pos")
+    session = app.state.brief.sessions.open(writer, WRITER)
+    client.cookies.set("rapport_brief", session.token)
+    for path in (f"/brief/customers/{ANA}", "/brief/accounts/acct-hollis-plastics", f"/brief/find?customer_id={ZOE}"):
+        page = await client.get(path)
+        assert page.status_code == 403 and page.headers["content-type"].startswith("text/html"), path
+        assert "<h1>Your key may not read customer views</h1>" in page.text and "Signed in as pos" in page.text
+        assert 'action="/brief/sign-out"' in page.text and "Sign out and sign in with another key" in page.text
+        assert "Family night" not in page.text and WRITER not in page.text
+    live = await client.get(f"/brief/customers/{ANA}/live")
+    assert live.status_code == 403 and live.headers["content-type"].startswith("text/plain")
+    await client.post("/brief/sign-out")
+    assert 'name="api_key"' in (await client.get("/brief/")).text
+    refused = await sign_in(client, WRITER)
+    assert refused.status_code == 403 and "may not read customer views" in refused.text
+
+
+async def test_a_session_over_its_rate_limit_is_asked_to_wait_on_a_page(client: httpx.AsyncClient) -> None:
+    app = client._transport.app  # type: ignore[attr-defined]
+    app.state.gatekeeper = Gatekeeper(parse_keys(KEYS), RateLimiter(0.001, 1))
+    await sign_in(client, EVERYTHING)
+    assert (await client.get(f"/brief/customers/{ANA}")).status_code == 200
+    page = await client.get(f"/brief/customers/{ANA}")
+    assert page.status_code == 429 and page.headers["content-type"].startswith("text/html")
+    assert "Too many requests for now" in page.text and int(page.headers["retry-after"]) > 0

@@ -8,8 +8,10 @@ from services.projection.entrypoints.brief.identity import IdentityClient
 from services.projection.entrypoints.brief.pages import TEMPLATES
 from services.projection.entrypoints.brief.routes import (
     BriefConfig,
+    NotAllowedError,
     SignInRequiredError,
     _Refused,
+    not_allowed,
     refused,
     router,
     signed_in,
@@ -29,4 +31,5 @@ def install_brief(app: FastAPI, config: BriefConfig | None = None) -> None:
     app.mount("/brief/static", StaticFiles(directory=STATIC), name="brief-static")
     app.add_exception_handler(SignInRequiredError, to_sign_in)
     app.add_exception_handler(_Refused, refused)
+    app.add_exception_handler(NotAllowedError, not_allowed)
     app.add_middleware(BriefHeaders)

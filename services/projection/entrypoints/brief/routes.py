@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import parse_qs, quote
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from contracts.auth import Scope
@@ -23,6 +23,7 @@ from services.projection.entrypoints.brief.sessions import COOKIE, BriefSession,
 router = APIRouter(prefix="/brief")
 MAX_FORM_BYTES = 4096
 MAX_CURSOR = 200
+NO_VIEWS = "That key may not read customer views (it lacks the views:read scope). Sign in with another key."
 
 
 @dataclass
@@ -34,6 +35,15 @@ class BriefConfig:
 
 class SignInRequiredError(Exception):
     """No live session: the person is sent to the sign-in page."""
+
+
+class NotAllowedError(Exception):
+    """A live session whose key may not read customer views (403) or is over its rate limit (429): said on a page,
+    with a way to sign in with another key, rather than as the API's JSON."""
+
+    def __init__(self, error: HTTPException, session: BriefSession) -> None:
+        super().__init__(error.detail)
+        self.status, self.headers, self.session = error.status_code, error.headers or {}, session
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +63,10 @@ async def signed_in(request: Request) -> SignedIn:
     if session is None:
         raise SignInRequiredError()
     gatekeeper: Gatekeeper = request.app.state.gatekeeper
-    return SignedIn(gatekeeper.admit_key(session.key, Scope.VIEWS_READ), session)
+    try:
+        return SignedIn(gatekeeper.admit_key(session.key, Scope.VIEWS_READ), session)
+    except HTTPException as error:
+        raise NotAllowedError(error, session) from error
 
 
 Person = Annotated[SignedIn, Depends(signed_in)]
@@ -95,7 +108,7 @@ async def sign_in(request: Request) -> Response:
     presented = form.get("api_key", "")
     key = gatekeeper.key_for(presented)
     if key is None or Scope.VIEWS_READ not in key.scopes:
-        message = "That key is not one this service knows." if key is None else "That key may not read views."
+        message = "That key is not one this service knows." if key is None else NO_VIEWS
         return render("sign_in.html", 401 if key is None else 403, error=message,
                       gatekeeper_enabled=gatekeeper.enabled)  # fmt: skip
     config = config_of(request)
@@ -183,6 +196,15 @@ async def account_brief(account_id: AccountId, request: Request, person: Person)
 def refused(request: Request, error: Exception) -> Response:
     assert isinstance(error, _Refused)
     return render("missing.html", error.status, what=error.message)
+
+
+def not_allowed(request: Request, error: Exception) -> Response:
+    assert isinstance(error, NotAllowedError)
+    if request.url.path.endswith("/live"):  # an EventSource reads no page: a short answer, and it stops retrying
+        return Response(str(error), status_code=error.status, headers=error.headers, media_type="text/plain")
+    response = render("not_allowed.html", error.status, person=error.session, rate_limited=error.status == 429)
+    response.headers.update(error.headers)
+    return response
 
 
 def to_sign_in(request: Request, error: Exception) -> Response:
