@@ -41,9 +41,9 @@ from services.projection.entrypoints.observability import (
 )
 from services.projection.handlers.project_batch import ProjectBatch
 from services.projection.handlers.rebuild import Progress, Rebuild, RebuildPlan, RebuildReport
-from services.projection.handlers.rebuild_shard import ShardJob, ShardProgress, ShardReport, replay_shard
 from services.projection.handlers.republish_pending import republish_pending
 from services.projection.settings import ProjectionSettings
+from services.projection.shard_root import replay_shard_with_own_adapters
 
 log = structlog.get_logger(__name__)
 
@@ -275,17 +275,5 @@ async def rebuild_views(settings: ProjectionSettings, progress: Progress | None 
         return await rebuild()
     finally:
         await producer.stop()
-        await event_log.close()
-        await engine.dispose()
-
-
-async def replay_shard_with_own_adapters(job: ShardJob, progress: ShardProgress) -> ShardReport:
-    """One rebuild shard's composition root: it runs in a process of its own, so it opens its own engine and
-    event log from the job (a spawned process starts with nothing else)."""
-    engine = create_engine(job.database_url)
-    event_log = HttpEventLog(job.event_log_url, job.api_key, job.page_size)
-    try:
-        return await replay_shard(job, event_log, PostgresRebuildStore(engine), progress)
-    finally:
         await event_log.close()
         await engine.dispose()
