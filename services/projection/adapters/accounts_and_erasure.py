@@ -19,6 +19,9 @@ ERASED = "erased"
 _ERASED_AMONG = text("SELECT customer_id FROM erased_views WHERE customer_id = ANY(:ids)")
 _DELETE_VIEWS = text("DELETE FROM customer_views WHERE customer_id = ANY(:ids)")
 _DELETE_TIMELINE = text("DELETE FROM timeline_entries WHERE customer_id = ANY(:ids)")
+# Tidiness, not secrecy (erased_views keeps the ids): a mark deferred from an earlier batch may still land after
+# this, and a mark without a view publishes nothing.
+_DELETE_MARKS = text("DELETE FROM published_views WHERE customer_id = ANY(:ids)")
 _LEAVE_ACCOUNTS = text(
     """
     UPDATE account_members AS m SET member = false, position = GREATEST(m.position, r.position)
@@ -85,6 +88,7 @@ async def erase(connection: AsyncConnection, erasures: dict[str, int]) -> set[st
     ids, rows = list(erasures), json_param([{"customer_id": c, "position": p} for c, p in erasures.items()])
     await connection.execute(_DELETE_VIEWS, {"ids": ids})
     await connection.execute(_DELETE_TIMELINE, {"ids": ids})
+    await connection.execute(_DELETE_MARKS, {"ids": ids})
     left = {row.account_id for row in await connection.execute(_LEAVE_ACCOUNTS, {"rows": rows})}
     await connection.execute(_RECORD_ERASED, {"rows": rows})
     return left

@@ -56,10 +56,12 @@ _RECORD_ERASED = text(
     "INSERT INTO erased_views (customer_id, position) SELECT * FROM unnest(CAST(:ids AS text[]), "
     "CAST(:positions AS bigint[])) ON CONFLICT (customer_id) DO NOTHING"
 )
-# A view the rebuild renders exactly as before need not go on the view topic again: keep its published mark.
-_KEEP_PUBLISHED = text(
-    "UPDATE customer_views_rebuild AS n SET published_position = o.published_position FROM customer_views AS o "
-    "WHERE n.customer_id = o.customer_id AND n.view = o.view AND n.position = o.position"
+# A view the rebuild renders exactly as before need not go on the view topic again: its published mark stays.
+# Any other mark goes (published_views is not swapped), so the changed view is published after the swap.
+_FORGET_CHANGED_MARKS = text(
+    "DELETE FROM published_views AS p WHERE NOT EXISTS (SELECT 1 FROM customer_views_rebuild AS n "
+    "JOIN customer_views AS o ON o.customer_id = n.customer_id "
+    "WHERE n.customer_id = p.customer_id AND n.view = o.view AND n.position = o.position)"
 )
 # Accounts keep counting revisions; an unchanged one keeps its published mark, a changed one is due again.
 _CARRY_ACCOUNT_REVISIONS = text(
@@ -134,7 +136,9 @@ class RebuildTables:
 
     async def lock_live(self) -> None:
         """Hold off projection batches (reads go on) until this transaction ends."""
-        await self._connection.execute(text(f"LOCK TABLE {', '.join(TABLES)} IN EXCLUSIVE MODE"))
+        # The published marks last: every writer of marks has locked customer_views rows before it writes one
+        # (see ProjectBatch._commit), and the lock keeps a mark from landing between the forgetting and the swap.
+        await self._connection.execute(text(f"LOCK TABLE {', '.join(TABLES)}, published_views IN EXCLUSIVE MODE"))
 
     async def erased(self) -> set[str]:
         return {row.customer_id for row in await self._connection.execute(_ERASED)}
@@ -148,7 +152,7 @@ class RebuildTables:
 
     async def swap(self) -> None:
         """Keep the published marks of what did not change, then put the twins in the live tables' place."""
-        await self._connection.execute(_KEEP_PUBLISHED)
+        await self._connection.execute(_FORGET_CHANGED_MARKS)
         await self._connection.execute(_CARRY_ACCOUNT_REVISIONS)
         for table in TABLES:
             names = [row.name for row in await self._connection.execute(_INDEXES, {"table": table})]

@@ -192,12 +192,14 @@ class ProjectBatch:
 
     async def _commit(self, decoded: Decoded, next_offsets: dict[int, int]) -> _Changes:
         async with self._store.transaction() as tx:
-            await tx.mark_published(self._marks.views)
-            await tx.mark_tombstones_published(self._marks.tombstones)
             changes = await self._project(tx, decoded)
             # A partition is in position order and this batch is all of it up to its next offset: once committed,
             # every event of its customers up to the highest position read is in the views (read-your-writes).
             await tx.save_offsets(self._group, self._topic, next_offsets, decoded.highest)
+            # The earlier batches' marks last, after the views' rows are locked: a rebuild locks the views before
+            # the marks, and the two orders must agree or each would wait for the other.
+            await tx.mark_published(self._marks.views)
+            await tx.mark_tombstones_published(self._marks.tombstones)
         self._marks.clear()
         if self._cache is not None:
             self._cache.put(changes.states, changes.table)
