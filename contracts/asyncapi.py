@@ -1,23 +1,27 @@
 """Rapport's Kafka interface as an AsyncAPI 3.0.0 document, built from the topics, the catalogue and the schemas.
 
 The document lies beside `schemas/` (contracts/asyncapi.json) and points at each committed schema by a relative
-`$ref`, so it resolves offline wherever the two travel together, as they do in the package. The one payload no
-committed file describes, an identity event as `cx.events.v1` carries it, is derived here from the committed one.
+`$ref`, so it resolves offline wherever the two travel together, as they do in the package. Here: the channels,
+messages and operations; the schemas they point at are contracts/asyncapi_schemas.py's.
 """
 
-from copy import deepcopy
 from inspect import cleandoc
-from typing import Any
 
 from contracts import canonical, topics
-from contracts.catalog import EVENT_TYPES, IDENTITY_LINKED, IDENTITY_UNLINKED
+from contracts.asyncapi_schemas import (
+    ACCOUNT_VIEW,
+    CE,
+    CUSTOMER_VIEW,
+    STORED,
+    STORED_IDENTITY_TYPES,
+    Json,
+    component,
+    reference,
+    schema_ref,
+    schemas,
+)
+from contracts.catalog import EVENT_TYPES
 
-Json = dict[str, Any]
-
-CUSTOMER_VIEW = "customer-view.v1"
-ACCOUNT_VIEW = "account-view.v1"
-STORED = ".stored"  # suffix of a derived schema: an event as the event store keeps and relays it
-STORED_IDENTITY_TYPES = (IDENTITY_LINKED, IDENTITY_UNLINKED)
 KAFKA_BINDING = "0.5.0"
 BINARY = "Binary"  # suffix of a binary-mode message id: same event type, attributes in ce_* headers
 
@@ -66,11 +70,6 @@ OPERATIONS = (
 )  # fmt: skip
 
 
-def schema_ref(name: str) -> str:
-    """Where a committed schema lies, relative to the AsyncAPI document."""
-    return f"schemas/{name}.json"
-
-
 def message_id(event_type: str) -> str:
     """An event type's message id in a channel: its model's name (AsyncAPI ids allow no dots)."""
     return EVENT_TYPES[event_type].__name__.removesuffix("Event")
@@ -90,35 +89,27 @@ def build(documents: dict[str, Json]) -> Json:
         "defaultContentType": "application/json",
         "channels": channels,
         "operations": {op: _operation(channels, *rest) for op, *rest in OPERATIONS},
-        "components": {"schemas": _schemas(documents)},
+        "components": {"schemas": schemas(documents)},
     }
 
 
-def _ref(pointer: str) -> Json:
-    return {"$ref": pointer}
-
-
-def _schema(name: str) -> Json:
-    return _ref(f"#/components/schemas/{name}")
-
-
 def _channels() -> Json:
-    customer_key, account_key = _key(_schema("customer-id")), _key(_schema("account-id"))
-    intake_key = _key(_schema("intake-key"))
-    intake = {message_id(t): _event(t, _schema(t), _schema("intake-headers"), intake_key) for t in EVENT_TYPES}
+    customer_key, account_key = _key(component("customer-id")), _key(component("account-id"))
+    intake_key = _key(component("intake-key"))
+    intake = {message_id(t): _event(t, component(t), component("intake-headers"), intake_key) for t in EVENT_TYPES}
     intake |= {message_id(t) + BINARY: _binary_event(t, intake_key) for t in EVENT_TYPES}
     relayed = {message_id(t): _event(t, _canonical(t), _relay_headers(t), customer_key) for t in EVENT_TYPES}
     dead_letter = {
         "name": "dead-letter",
         "contentType": "application/octet-stream",
-        "headers": _schema("dead-letter-headers"),
+        "headers": component("dead-letter-headers"),
         "payload": {"description": "The refused record's value, byte for byte; null when it had none."},
         "bindings": _key({"description": "The refused record's key, byte for byte; absent when it had none."}),
     }
     customer_view = {
         "name": CUSTOMER_VIEW,
-        "headers": _schema("view-headers"),
-        "payload": _schema(CUSTOMER_VIEW),
+        "headers": component("view-headers"),
+        "payload": component(CUSTOMER_VIEW),
         "bindings": customer_key,
     }
     tombstone = {
@@ -129,8 +120,8 @@ def _channels() -> Json:
     }
     account_view = {
         "name": ACCOUNT_VIEW,
-        "headers": _schema("view-headers"),
-        "payload": _schema(ACCOUNT_VIEW),
+        "headers": component("view-headers"),
+        "payload": component(ACCOUNT_VIEW),
         "bindings": account_key,
     }
     return {
@@ -192,15 +183,15 @@ def _binary_event(event_type: str, bindings: Json) -> Json:
         "title": f"{message_id(event_type)} in binary mode",
         "summary": "The same event in CloudEvents binary mode: `data` as the value, attributes as `ce_*` headers.",
         "contentType": "application/json",
-        "headers": {"allOf": [_schema("intake-binary-headers"), headers]},
-        "payload": _ref(f"{schema_ref(event_type)}#/$defs/{data.__name__}"),
+        "headers": {"allOf": [component("intake-binary-headers"), headers]},
+        "payload": reference(f"{schema_ref(event_type)}#/$defs/{data.__name__}"),
         "bindings": bindings,
     }
 
 
 def _canonical(event_type: str) -> Json:
     stored = event_type + STORED if event_type in STORED_IDENTITY_TYPES else event_type
-    return {"allOf": [_schema(stored), _schema("canonical-attributes")]}
+    return {"allOf": [component(stored), component("canonical-attributes")]}
 
 
 def _relay_headers(event_type: str) -> Json:
@@ -214,157 +205,17 @@ def _relay_headers(event_type: str) -> Json:
             },
             canonical.HEADER_TYPE: {"const": event_type, "description": "The event's `type`."},
             canonical.HEADER_ID: {"type": "string", "description": "The event's `id`."},
-            canonical.HEADER_TRACEPARENT: _schema("traceparent"),
+            canonical.HEADER_TRACEPARENT: component("traceparent"),
         },
     }
 
 
 def _operation(channels: Json, actor: str, action: str, channel: str, summary: str) -> Json:
-    messages = [_ref(f"#/channels/{channel}/messages/{message}") for message in channels[channel]["messages"]]
+    messages = [reference(f"#/channels/{channel}/messages/{message}") for message in channels[channel]["messages"]]
     return {
         "action": action,
-        "channel": _ref(f"#/channels/{channel}"),
+        "channel": reference(f"#/channels/{channel}"),
         "summary": summary,
         "tags": [{"name": actor}],
         "messages": messages,
     }
-
-
-STORED_IDENTITY: Json = {
-    "title": "StoredIdentity",
-    "description": "An identity as the event store keeps it: a keyed hash, never the identifier; only the kind "
-    "once the customer is erased.",
-    "type": "object",
-    "additionalProperties": False,
-    "required": ["kind"],
-    "properties": {
-        "kind": {"$ref": "#/$defs/IdentityKind"},
-        "value_hash": {
-            "type": "string",
-            "pattern": "^[0-9a-f]{64}$",
-            "description": "HMAC-SHA256 of kind and normalised value, under the deployment's secret key.",
-        },
-    },
-}
-TEXT = {"type": "string"}
-CE = "ce_"  # the Kafka binding's attribute header prefix
-
-
-def _attribute(description: str, **schema: Any) -> Json:
-    return {**TEXT, **schema, "description": description}
-
-
-TRANSPORT: dict[str, Json] = {
-    "canonical-attributes": {
-        "description": "What the experience service adds to an event it stores (contracts/canonical.py).",
-        "type": "object",
-        "required": ["subject", canonical.POSITION, canonical.SEQUENCE, canonical.RECORDED_AT],
-        "properties": {
-            "subject": {**TEXT, "description": "Always the customer id."},
-            canonical.POSITION: {
-                "type": "integer",
-                "minimum": 1,
-                "description": "Global position in the event store, increasing in commit order.",
-            },
-            canonical.SEQUENCE: {
-                "type": "integer",
-                "minimum": 1,
-                "description": "1-based number of the event among its customer's events.",
-            },
-            canonical.RECORDED_AT: {**TEXT, "format": "date-time", "description": "When the event store accepted it."},
-            canonical.REDACTED: {
-                "const": True,
-                "description": "Present once the customer was erased: the event's personal fields are gone.",
-            },
-            canonical.HEADER_TRACEPARENT: {
-                **TEXT,
-                "description": "The trace of the request or record that carried the event, unless it brought its own.",
-            },
-        },
-    },
-    "traceparent": {**TEXT, "description": "W3C Trace Context, when the producer sent one."},
-    "intake-headers": {
-        "description": "Structured mode: any headers but `ce_specversion`, unless `content-type` is "
-        "`application/cloudevents+json`; a valid traceparent continues the trace. A dead letter keeps them all.",
-        "type": "object",
-        "properties": {canonical.HEADER_TRACEPARENT: _schema("traceparent")},
-    },
-    "intake-binary-headers": {
-        "description": "CloudEvents binary mode: each attribute in a `ce_` header, its name lower-case, its value "
-        "UTF-8. `content-type` is the datacontenttype. A dead letter keeps them all.",
-        "type": "object",
-        "required": [f"{CE}specversion", f"{CE}id", f"{CE}source", f"{CE}type", f"{CE}time"],
-        "properties": {
-            f"{CE}specversion": _attribute("Marks binary mode.", const="1.0"),
-            f"{CE}id": _attribute("The producer's idempotency key."),
-            f"{CE}source": _attribute("Who produced it."),
-            f"{CE}type": _attribute("The event type, with its major version."),
-            f"{CE}time": _attribute("When it happened, RFC 3339 with a time zone.", format="date-time"),
-            f"{CE}subject": _attribute("The customer id; defaults to data's."),
-            f"{CE}dataschema": _attribute("A URI of the data's schema."),
-            canonical.HEADER_CONTENT_TYPE: _attribute("The data's type; absent means JSON.", const="application/json"),
-            canonical.HEADER_TRACEPARENT: _schema("traceparent"),
-        },
-        "patternProperties": {f"^{CE}[a-z0-9]{{1,20}}$": _attribute("An extension attribute, e.g. ce_traceparent.")},
-    },
-    "dead-letter-headers": {
-        "description": "The refused record's own headers, followed by these.",
-        "type": "object",
-        "required": [topics.DLQ_REASON, topics.DLQ_DETAIL, topics.DLQ_TOPIC, topics.DLQ_PARTITION, topics.DLQ_OFFSET],
-        "properties": {
-            topics.DLQ_REASON: {
-                **TEXT,
-                "description": "A short code to group by: invalid_json, unknown_type, "
-                "validation_failed, unknown_identity, customer_erased, ...",
-            },
-            topics.DLQ_DETAIL: {
-                **TEXT,
-                "description": "Field paths and messages for the producer's engineers, cut short when long.",
-            },
-            topics.DLQ_TOPIC: {**TEXT, "description": "The topic the record was read from."},
-            topics.DLQ_PARTITION: {**TEXT, "pattern": "^[0-9]+$", "description": "Its partition, in decimal."},
-            topics.DLQ_OFFSET: {**TEXT, "pattern": "^[0-9]+$", "description": "Its offset, in decimal."},
-        },
-    },
-    "view-headers": {
-        "description": "traceparent: the latest trace among the events the view was updated with, continued.",
-        "type": "object",
-        "properties": {canonical.HEADER_TRACEPARENT: _schema("traceparent")},
-    },
-    "intake-key": {"description": "Any key, or none: the customer comes from the value. A dead letter keeps it."},
-    "customer-id": {**TEXT, "description": "The customer id, UTF-8."},
-    "account-id": {**TEXT, "description": "The account id, UTF-8."},
-}
-
-
-def _schemas(documents: dict[str, Json]) -> Json:
-    """The committed schemas the document uses, by reference, the stored identity events, keys and headers."""
-    missing = {*EVENT_TYPES, CUSTOMER_VIEW, ACCOUNT_VIEW} - set(documents)
-    if missing:
-        raise KeyError(f"no schema for {', '.join(sorted(missing))}")
-    committed = {name: _ref(schema_ref(name)) for name in [*EVENT_TYPES, CUSTOMER_VIEW, ACCOUNT_VIEW]}
-    stored = {t + STORED: _stored_identity(documents[t], t + STORED) for t in STORED_IDENTITY_TYPES}
-    return {**committed, **stored, **deepcopy(TRANSPORT)}
-
-
-def _stored_identity(schema: Json, name: str) -> Json:
-    """The committed schema with `data.identity` as the store keeps it, its `$defs` reached inside the document."""
-    if "IdentityRef" not in schema.get("$defs", {}):
-        raise KeyError(f"{name}: the committed schema has no IdentityRef to replace")
-    stored = {key: value for key, value in schema.items() if key not in ("$id", "$schema")}
-    stored["title"] = f"{schema['title']} as stored"
-    stored["$defs"] = {**schema["$defs"], "IdentityRef": STORED_IDENTITY}
-    rebased: Json = _rebased(stored, f"#/components/schemas/{name}")
-    return rebased
-
-
-def _rebased(node: Any, base: str) -> Any:
-    """A copy of `node` whose `#/$defs/...` references point under `base` instead of at the document's root."""
-    if isinstance(node, dict):
-        return {
-            key: base + value[1:] if key == "$ref" and value.startswith("#/$defs/") else _rebased(value, base)
-            for key, value in node.items()
-        }
-    if isinstance(node, list):
-        return [_rebased(item, base) for item in node]
-    return node

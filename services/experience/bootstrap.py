@@ -18,7 +18,9 @@ from services.experience.adapters.metrics import ExperienceMetrics
 from services.experience.adapters.migrate import revisions
 from services.experience.domain.identities import IdentityHasher
 from services.experience.entrypoints.auth import Authenticator
-from services.experience.entrypoints.http import IdentityLookup, Limits, create_api
+from services.experience.entrypoints.event_bodies import Limits
+from services.experience.entrypoints.http import create_api
+from services.experience.entrypoints.identity_lookup import IdentityLookup
 from services.experience.entrypoints.kafka_intake import subscribe_intake
 from services.experience.entrypoints.readiness import Readiness
 from services.experience.handlers.intake import IntakeHandler

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.deploy import checks
+from tests.deploy import checks, compose_checks
 
 Compose = dict[str, Any]
 
@@ -20,7 +20,7 @@ def compose() -> Compose:
 
 
 def test_compose_file_passes_schema_and_rules() -> None:
-    assert checks.check_compose_file() == []
+    assert compose_checks.check_compose_file() == []
 
 
 def test_the_vendored_schema_is_the_compose_specification() -> None:
@@ -32,7 +32,7 @@ def test_the_vendored_schema_is_the_compose_specification() -> None:
 def test_long_running_services_and_one_shots(compose: Compose) -> None:
     services = compose["services"]
     assert {"postgres", "kafka", "experience", "projection", "projection-worker"} <= set(services)
-    assert {name for name, service in services.items() if checks.is_one_shot(service)} == {"topics", "migrate"}
+    assert {name for name, service in services.items() if compose_checks.is_one_shot(service)} == {"topics", "migrate"}
     assert set(compose["volumes"]) == {"postgres-data", "kafka-data"}
     assert services["kafka"]["image"].startswith("apache/kafka:")
     assert services["kafka"]["environment"]["KAFKA_PROCESS_ROLES"] == "broker,controller"  # KRaft
@@ -72,7 +72,7 @@ def test_sasl_tls_settings_reach_both_services(compose: Compose) -> None:
 def test_interpolation_follows_compose() -> None:
     env = {"SET": "x", "EMPTY": ""}
     text = "${SET}-${UNSET:-d}-${EMPTY:-e}-${EMPTY-f}-$$HOME-${NEED:?msg}"
-    assert checks.interpolate(text, env) == "x-d-e--$HOME-<NEED>"
+    assert compose_checks.interpolate(text, env) == "x-d-e--$HOME-<NEED>"
 
 
 def _without_healthcheck(c: Compose) -> None:
@@ -160,7 +160,7 @@ def test_a_broken_compose_file_is_rejected(compose: Compose, breakage: str) -> N
     breaker, expected = BROKEN[breakage]
     broken = copy.deepcopy(compose)
     breaker(broken)
-    problems = checks.check_compose(broken)
+    problems = compose_checks.check_compose(broken)
     assert any(expected in problem for problem in problems), problems
 
 
@@ -171,9 +171,9 @@ def test_a_broken_file_on_disk_is_rejected(tmp_path) -> None:
     assert broken != text
     path = tmp_path / "docker-compose.yml"
     path.write_text(broken)
-    assert "projection: long-running service without a healthcheck" in checks.check_compose_file(path)
+    assert "projection: long-running service without a healthcheck" in compose_checks.check_compose_file(path)
     path.write_text(text + "\nbogus-top-level: 1\n")
-    assert any(problem.startswith("schema: (top)") for problem in checks.check_compose_file(path))
+    assert any(problem.startswith("schema: (top)") for problem in compose_checks.check_compose_file(path))
 
 
 def test_experience_secrets_come_from_env_and_plain_text_is_refused(compose: Compose) -> None:
@@ -186,4 +186,4 @@ def test_experience_secrets_come_from_env_and_plain_text_is_refused(compose: Com
         **environment,
         "RAPPORT_EXPERIENCE_IDENTITY_HASH_KEY": "written-into-the-file",
     }
-    assert any("IDENTITY_HASH_KEY: secret in plain text" in p for p in checks.compose_rule_problems(broken))
+    assert any("IDENTITY_HASH_KEY: secret in plain text" in p for p in compose_checks.compose_rule_problems(broken))

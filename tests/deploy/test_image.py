@@ -12,7 +12,7 @@ from types import ModuleType
 
 import pytest
 
-from tests.deploy import checks
+from tests.deploy import checks, dockerfile_checks
 
 IMAGE = checks.ROOT / "deploy" / "image"
 
@@ -30,7 +30,7 @@ requirements = _module("requirements")
 
 
 def test_dockerfile_follows_the_rules() -> None:
-    assert checks.dockerfile_problems(checks.DOCKERFILE.read_text()) == []
+    assert dockerfile_checks.dockerfile_problems(checks.DOCKERFILE.read_text()) == []
 
 
 def _production_only_while_building(text: str) -> str:
@@ -84,14 +84,14 @@ def test_a_broken_dockerfile_is_rejected(breakage: str) -> None:
     text = checks.DOCKERFILE.read_text()
     broken = breaker(text)
     assert broken != text
-    problems = checks.dockerfile_problems(broken)
+    problems = dockerfile_checks.dockerfile_problems(broken)
     assert any(expected in problem for problem in problems), problems
 
 
 def test_everything_the_dockerfile_copies_is_in_the_build_context() -> None:
     ignore = (checks.ROOT / "deploy" / "Dockerfile.dockerignore").read_text()
     allowed = [line[1:].rstrip("*").rstrip("/") for line in ignore.splitlines() if line.startswith("!")]
-    for instruction, arguments in checks.dockerfile_instructions(checks.DOCKERFILE.read_text()):
+    for instruction, arguments in dockerfile_checks.dockerfile_instructions(checks.DOCKERFILE.read_text()):
         if instruction != "COPY" or arguments.startswith("--from"):
             continue
         for source in arguments.split()[:-1]:

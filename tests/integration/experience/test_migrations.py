@@ -5,12 +5,11 @@ from typing import Any
 
 import orjson
 import pytest
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
 from services.experience.adapters.migrate import MIGRATIONS
+from tests.integration.migration_steps import migration_to
 
 from ...unit.experience.events import new_id, preference
 
@@ -20,13 +19,7 @@ NEEDS = {"channel": "email", "name_to_use": "Lulu", "avoid_topics": ["her divorc
 
 
 def _to(revision: str, downgrade: bool = False) -> Callable[[Connection], None]:
-    def run(connection: Connection) -> None:
-        config = Config()
-        config.set_main_option("script_location", str(MIGRATIONS))
-        config.attributes["connection"] = connection
-        (command.downgrade if downgrade else command.upgrade)(config, revision)
-
-    return run
+    return migration_to(MIGRATIONS, revision, downgrade)
 
 
 async def store(connection: AsyncConnection, event: dict[str, Any]) -> None:

@@ -1,7 +1,5 @@
 """The relay against real PostgreSQL and the real broker: order, keys, restarts and a broker that forgot."""
 
-import asyncio
-import contextlib
 from collections.abc import AsyncIterator, Callable
 
 import orjson
@@ -22,6 +20,7 @@ from services.experience.handlers.relay import EventRelay
 
 from ...unit.experience.events import new_id, preference, touchpoint
 from ...unit.experience.fakes import IDENTITIES
+from ...unit.experience.relays import running
 from .kafka_helpers import eventually, make_topic, read_topic
 
 pytestmark = pytest.mark.integration
@@ -33,17 +32,6 @@ async def producer(kafka_bootstrap: str) -> AsyncIterator[KafkaRecordProducer]:
     await producer.start()
     yield producer
     await producer.stop()
-
-
-@contextlib.asynccontextmanager
-async def running(relay: EventRelay) -> AsyncIterator[EventRelay]:
-    task = asyncio.create_task(relay.run())
-    try:
-        yield relay
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
 
 
 async def append_for(store: PostgresEventStore, customers: list[str], rounds: int) -> None:

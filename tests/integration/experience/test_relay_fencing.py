@@ -1,8 +1,6 @@
 """Relay leadership is fenced by Kafka cluster: two stacks on one database never split the stream between brokers."""
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
 
 import orjson
 import pytest
@@ -18,25 +16,10 @@ from services.experience.handlers.relay import EventRelay
 
 from ...unit.experience.events import new_id, touchpoint
 from ...unit.experience.fakes import IDENTITIES, FakeProducer
+from ...unit.experience.relays import running
+from .kafka_helpers import eventually
 
 pytestmark = pytest.mark.integration
-
-
-@contextlib.asynccontextmanager
-async def running(relay: EventRelay) -> AsyncIterator[None]:
-    task = asyncio.create_task(relay.run())
-    try:
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
-
-async def until(condition: Callable[[], Awaitable[bool]], timeout: float = 10.0) -> None:
-    async with asyncio.timeout(timeout):
-        while not await condition():  # noqa: ASYNC110 - polling what the relays did in PostgreSQL is the test
-            await asyncio.sleep(0.02)
 
 
 async def checkpoint_row(engine: AsyncEngine, name: str) -> tuple[int, str | None] | None:
@@ -58,12 +41,12 @@ async def test_only_the_relay_of_the_checkpoints_cluster_advances_it(
     start = await store.head()
 
     async with running(EventRelay(store, live, name, name=name, poll_interval_s=0.02, retry_s=0.05)):
-        await until(lambda: _owned_by(engine, name, "live-cluster"))
+        await eventually(lambda: _owned_by(engine, name, "live-cluster"), timeout_s=10.0)
         async with running(EventRelay(other_stack, stray, name, name=name, poll_interval_s=0.02, retry_s=0.05)):
             events = [to_new_event(parse_event(touchpoint()), IDENTITIES) for _ in range(4)]
             await append_events(other_stack, events)
             head = await store.head()
-            await until(lambda: _checkpoint_at(engine, name, head))
+            await eventually(lambda: _checkpoint_at(engine, name, head), timeout_s=10.0)
             await asyncio.sleep(0.3)  # time for the stray relay to try, and fail, to lead
 
     assert [p for p in published(live, name) if p > start][-4:] == list(range(head - 3, head + 1))

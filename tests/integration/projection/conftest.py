@@ -9,7 +9,7 @@ from typing import Any
 
 import orjson
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -59,9 +59,8 @@ class Projection:
                 return views
             await asyncio.sleep(0.1)
 
-    async def published_views(self, topic: str | None = None) -> dict[str, dict[str, Any]]:
-        """The latest record per key on the view topic, read from the beginning to the current end (None: a
-        tombstone)."""
+    async def latest_records(self, topic: str | None = None) -> dict[str, ConsumerRecord]:
+        """The latest record per key on the view topic, read from the beginning to the current end."""
         consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False)
         await consumer.start()
         try:
@@ -69,14 +68,19 @@ class Projection:
             consumer.assign(partitions)
             ends = await consumer.end_offsets(partitions)
             await consumer.seek_to_beginning(*partitions)
-            latest: dict[str, dict[str, Any]] = {}
+            latest: dict[str, ConsumerRecord] = {}
             while [tp for tp in partitions if await consumer.position(tp) < ends[tp]]:
                 for records in (await consumer.getmany(timeout_ms=500)).values():
                     for record in records:
-                        latest[record.key.decode()] = None if record.value is None else orjson.loads(record.value)
+                        latest[record.key.decode()] = record
             return latest
         finally:
             await consumer.stop()
+
+    async def published_views(self, topic: str | None = None) -> dict[str, dict[str, Any]]:
+        """The latest view per key on the view topic (None: a tombstone)."""
+        latest = await self.latest_records(topic)
+        return {key: None if r.value is None else orjson.loads(r.value) for key, r in latest.items()}
 
 
 async def fresh_database(server_url: str) -> str:

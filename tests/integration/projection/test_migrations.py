@@ -5,8 +5,6 @@ from collections.abc import Callable
 
 import orjson
 import pytest
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -21,19 +19,14 @@ from services.projection.adapters.migrate import (
 )
 from services.projection.adapters.view_reader import PostgresViewReader
 from services.projection.adapters.view_store import PostgresViewStore
+from tests.integration.migration_steps import migration_to
 from tests.integration.projection.conftest import fresh_database
 
 pytestmark = pytest.mark.integration
 
 
 def _to(revision: str, downgrade: bool = False) -> Callable[[Connection], None]:
-    def run(connection: Connection) -> None:
-        config = Config()
-        config.set_main_option("script_location", str(MIGRATIONS))
-        config.attributes["connection"] = connection
-        (command.downgrade if downgrade else command.upgrade)(config, revision)
-
-    return run
+    return migration_to(MIGRATIONS, revision, downgrade)
 
 
 async def test_jsonb_views_are_converted_and_read_back(postgres_server_url: str) -> None:

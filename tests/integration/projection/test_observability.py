@@ -8,7 +8,7 @@ import httpx
 import orjson
 import pytest
 import structlog
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
@@ -16,7 +16,7 @@ from services.cli.embedded import free_port
 from services.projection.adapters.metrics import ProjectionMetrics
 from services.projection.adapters.view_store import PostgresViewStore
 from services.projection.bootstrap import create_app, start_worker
-from tests.integration.projection.conftest import PARTITIONS, Projection
+from tests.integration.projection.conftest import Projection
 from tests.unit.projection.factories import record
 
 pytestmark = pytest.mark.integration
@@ -27,21 +27,7 @@ TRACEPARENT = f"00-{TRACE_ID}-00f067aa0ba902b7-01"
 
 async def view_records(projection: Projection) -> dict[str, dict[str, bytes]]:
     """The headers of the latest record per key on the view topic."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=projection.bootstrap, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        partitions = [TopicPartition(projection.settings.views_topic, p) for p in range(PARTITIONS)]
-        consumer.assign(partitions)
-        ends = await consumer.end_offsets(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        latest: dict[str, dict[str, bytes]] = {}
-        while [tp for tp in partitions if await consumer.position(tp) < ends[tp]]:
-            for records in (await consumer.getmany(timeout_ms=500)).values():
-                for r in records:
-                    latest[r.key.decode()] = dict(r.headers or ())
-        return latest
-    finally:
-        await consumer.stop()
+    return {key: dict(r.headers or ()) for key, r in (await projection.latest_records()).items()}
 
 
 async def test_a_traced_event_yields_a_view_record_with_its_trace_and_metrics_count_the_batch(

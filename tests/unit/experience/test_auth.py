@@ -18,13 +18,11 @@ from services.experience.entrypoints.auth import (
     check_routes,
     route_keys,
 )
-from services.experience.entrypoints.http import Limits, create_api
-from services.experience.handlers.record_events import EventRecorder
 
 from .events import erasure, new_id, touchpoint
-from .fakes import IDENTITIES, FakeEventStore
+from .fakes import FakeEventStore
+from .http_client import BATCH, client_of, recording_api
 
-BATCH = {"content-type": "application/cloudevents-batch+json"}
 KEYS = {scope: new_key() for scope in Scope}
 EVERYTHING = new_key()
 CONFIG = ",".join(
@@ -47,16 +45,11 @@ def bearer(key: str) -> dict[str, str]:
     return {"authorization": f"Bearer {key}"}
 
 
-@pytest.fixture
-def store() -> FakeEventStore:
-    return FakeEventStore()
-
-
 def build(
     store: FakeEventStore, config: str, limiter: RateLimiter | None = None, clock: Clock | None = None
 ) -> FastAPI:
     authenticator = Authenticator(parse_keys(config), limiter or RateLimiter(1000, 1000), clock or Clock())
-    return create_api(EventRecorder(store, IDENTITIES), store, Limits(), authenticator=authenticator)
+    return recording_api(store, authenticator=authenticator)
 
 
 @pytest.fixture
@@ -68,7 +61,7 @@ async def client(store: FakeEventStore) -> AsyncIterator[httpx.AsyncClient]:
     )
     app = build(store, config)
     app.state.lacking = lacking
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http:
+    async with client_of(app) as http:
         http.app = app  # type: ignore[attr-defined]
         yield http
 
@@ -169,7 +162,7 @@ async def test_delete_needs_admin_and_its_path_is_bounded(client: httpx.AsyncCli
 async def test_a_key_over_its_rate_gets_429_with_retry_after_and_others_go_on(store: FakeEventStore) -> None:
     clock = Clock()
     app = build(store, CONFIG, RateLimiter(rate=0.5, burst=2), clock)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+    async with client_of(app) as client:
         writer = bearer(KEYS[Scope.EVENTS_WRITE])
         answers = [(await client.post("/v1/events", json=touchpoint(), headers=writer)) for _ in range(3)]
         other = await client.post("/v1/events", json=touchpoint(), headers=bearer(EVERYTHING))
@@ -183,8 +176,8 @@ async def test_a_key_over_its_rate_gets_429_with_retry_after_and_others_go_on(st
 
 
 async def test_without_configured_keys_development_lets_everyone_in(store: FakeEventStore) -> None:
-    app = create_api(EventRecorder(store, IDENTITIES), store, Limits())
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+    app = recording_api(store)
+    async with client_of(app) as client:
         answer = await client.delete(f"/v1/customers/{new_id('c')}")
 
     assert answer.status_code == 202

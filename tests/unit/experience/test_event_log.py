@@ -6,20 +6,16 @@ import httpx
 import orjson
 import pytest
 
-from services.experience.entrypoints.http import Limits, create_api
-from services.experience.handlers.record_events import EventRecorder
-
 from .events import preference, touchpoint
-from .fakes import IDENTITIES, FakeEventStore
-
-BATCH = {"content-type": "application/cloudevents-batch+json"}
+from .fakes import FakeEventStore
+from .http_client import BATCH, client_of, recording_api
 
 
 @pytest.fixture
 async def client() -> AsyncIterator[httpx.AsyncClient]:
     store = FakeEventStore()
-    app = create_api(EventRecorder(store, IDENTITIES), store, Limits())
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http:
+    app = recording_api(store)
+    async with client_of(app) as http:
         yield http
 
 

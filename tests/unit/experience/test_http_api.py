@@ -6,25 +6,15 @@ import httpx
 import orjson
 import pytest
 
-from services.experience.entrypoints.http import Limits, create_api
-from services.experience.handlers.record_events import EventRecorder
-
 from .events import preference, touchpoint
-from .fakes import IDENTITIES, FakeEventStore
-
-BATCH = {"content-type": "application/cloudevents-batch+json"}
-SINGLE = {"content-type": "application/cloudevents+json"}
-
-
-@pytest.fixture
-def store() -> FakeEventStore:
-    return FakeEventStore()
+from .fakes import FakeEventStore
+from .http_client import BATCH, SINGLE, SMALL, client_of, recording_api
 
 
 @pytest.fixture
 async def client(store: FakeEventStore) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_api(EventRecorder(store, IDENTITIES), store, Limits(max_body_bytes=4096, max_batch_events=3))
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http:
+    app = recording_api(store, SMALL)
+    async with client_of(app) as http:
         yield http
 
 

@@ -10,24 +10,17 @@ import pytest
 from cloudevents.core.bindings import http as ce_http
 from cloudevents.core.v1.event import CloudEvent
 
-from services.experience.entrypoints.http import Limits, create_api
-from services.experience.handlers.record_events import EventRecorder
-
 from .events import new_id, touchpoint
-from .fakes import IDENTITIES, FakeEventStore
+from .fakes import FakeEventStore
+from .http_client import SMALL, client_of, recording_api
 
 TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 
 
 @pytest.fixture
-def store() -> FakeEventStore:
-    return FakeEventStore()
-
-
-@pytest.fixture
 async def client(store: FakeEventStore) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_api(EventRecorder(store, IDENTITIES), store, Limits(max_body_bytes=4096, max_batch_events=3))
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http:
+    app = recording_api(store, SMALL)
+    async with client_of(app) as http:
         yield http
 
 

@@ -6,24 +6,17 @@ import httpx
 import orjson
 import pytest
 
-from services.experience.entrypoints.http import Limits, create_api, erasure_event_id
-from services.experience.handlers.record_events import EventRecorder
+from services.experience.entrypoints.erasures import erasure_event_id
 
 from .events import email, every_type, identity_linked, new_id, touchpoint, touchpoint_by
-from .fakes import IDENTITIES, FakeEventStore
-
-BATCH = {"content-type": "application/cloudevents-batch+json"}
-
-
-@pytest.fixture
-def store() -> FakeEventStore:
-    return FakeEventStore()
+from .fakes import FakeEventStore
+from .http_client import BATCH, client_of, recording_api
 
 
 @pytest.fixture
 async def client(store: FakeEventStore) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_api(EventRecorder(store, IDENTITIES), store, Limits())
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http:
+    app = recording_api(store)
+    async with client_of(app) as http:
         yield http
 
 

@@ -9,30 +9,21 @@ import pytest
 from contracts.auth import Scope, describe, new_key, parse_keys
 from contracts.limits import RateLimiter
 from services.experience.entrypoints.auth import Authenticator
-from services.experience.entrypoints.http import IdentityLookup, Limits, create_api
-from services.experience.handlers.record_events import EventRecorder
+from services.experience.entrypoints.http import IdentityLookup
 
 from .events import email, erasure, identity_linked, new_id
 from .fakes import IDENTITIES, FakeEventStore
+from .http_client import BATCH, client_of, recording_api
 
-BATCH = {"content-type": "application/cloudevents-batch+json"}
 PERSONAL, VIEWS_ONLY = new_key(), new_key()
 KEYS = ",".join([describe("crm", PERSONAL, list(Scope)), describe("views", VIEWS_ONLY, [Scope.VIEWS_READ])])
 
 
 @pytest.fixture
-def store() -> FakeEventStore:
-    return FakeEventStore()
-
-
-@pytest.fixture
 async def client(store: FakeEventStore) -> AsyncIterator[httpx.AsyncClient]:
     authenticator = Authenticator(parse_keys(KEYS), RateLimiter(1000, 1000))
-    app = create_api(
-        EventRecorder(store, IDENTITIES), store, Limits(), authenticator=authenticator,
-        identities=IdentityLookup(store, IDENTITIES),
-    )  # fmt: skip
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http:
+    app = recording_api(store, authenticator=authenticator, identities=IdentityLookup(store, IDENTITIES))
+    async with client_of(app) as http:
         yield http
 
 

@@ -19,15 +19,10 @@ from services.experience.handlers.relay import EventRelay, to_record
 
 from .events import new_id, preference, touchpoint
 from .fakes import IDENTITIES, FakeEventStore, FakeProducer
+from .http_client import BATCH, client_of, recording_api
 
-BATCH = {"content-type": "application/cloudevents-batch+json"}
 TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 OTHER_TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
-
-
-@pytest.fixture
-def store() -> FakeEventStore:
-    return FakeEventStore()
 
 
 @pytest.fixture
@@ -38,7 +33,7 @@ def recorder(store: FakeEventStore) -> EventRecorder:
 @pytest.fixture
 async def client(store: FakeEventStore, recorder: EventRecorder) -> AsyncIterator[httpx.AsyncClient]:
     app = create_api(recorder, store, Limits(max_body_bytes=4096, max_batch_events=3), relay_name="relay")
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http:
+    async with client_of(app) as http:
         yield http
 
 
@@ -81,12 +76,12 @@ async def test_counters_move_by_type_and_reason_and_never_name_a_customer(
 
 
 async def test_unknown_paths_share_one_label_and_each_app_has_its_own_registry(store: FakeEventStore) -> None:
-    apps = [create_api(EventRecorder(store, IDENTITIES), store, Limits()) for _ in range(2)]
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=apps[0]), base_url="http://a") as first:
+    apps = [recording_api(store) for _ in range(2)]
+    async with client_of(apps[0], "http://a") as first:
         await first.get(f"/{new_id('probe')}")
         await first.post("/v1/events", json=touchpoint())
         first_text = (await first.get("/metrics")).text
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=apps[1]), base_url="http://b") as second:
+    async with client_of(apps[1], "http://b") as second:
         second_text = (await second.get("/metrics")).text
 
     assert 'rapport_http_requests_total{route="unmatched",status="404"} 1.0' in first_text

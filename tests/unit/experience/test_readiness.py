@@ -6,11 +6,10 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from services.experience.entrypoints.http import Limits, create_api
 from services.experience.entrypoints.readiness import Readiness
-from services.experience.handlers.record_events import EventRecorder
 
-from .fakes import IDENTITIES, FakeEventStore, FakeProducer
+from .fakes import FakeEventStore, FakeProducer
+from .http_client import client_of, recording_api
 
 
 class Clock:
@@ -19,11 +18,6 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
-
-
-@pytest.fixture
-def store() -> FakeEventStore:
-    return FakeEventStore()
 
 
 @pytest.fixture
@@ -39,8 +33,8 @@ def clock() -> Clock:
 @pytest.fixture
 async def client(store: FakeEventStore, producer: FakeProducer, clock: Clock) -> AsyncIterator[httpx.AsyncClient]:
     readiness = Readiness(store, producer, "0002", frozenset({"0001"}), broker_cache_s=2.0, clock=clock)
-    app = create_api(EventRecorder(store, IDENTITIES), store, Limits(), readiness=readiness)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http:
+    app = recording_api(store, readiness=readiness)
+    async with client_of(app) as http:
         yield http
 
 

@@ -1,10 +1,6 @@
 """Relays attached to different Kafka clusters share one store: only the checkpoint's own cluster's relay leads."""
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator, Callable
-
-import orjson
 
 from services.experience.handlers.append_events import append_events
 from services.experience.handlers.record_events import to_new_event, validate_all
@@ -12,31 +8,11 @@ from services.experience.handlers.relay import EventRelay
 
 from .events import touchpoint
 from .fakes import IDENTITIES, FakeEventStore, FakeProducer
-
-
-@contextlib.asynccontextmanager
-async def running(relay: EventRelay) -> AsyncIterator[None]:
-    task = asyncio.create_task(relay.run())
-    try:
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
-
-async def until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    async with asyncio.timeout(timeout):
-        while not condition():  # noqa: ASYNC110 - the relays run in other tasks; polling what they did is the test
-            await asyncio.sleep(0.01)
+from .relays import published, running, until
 
 
 def relay(store: FakeEventStore, producer: FakeProducer) -> EventRelay:
     return EventRelay(store, producer, "events", name="relay", poll_interval_s=0.02, retry_s=0.02)
-
-
-def published(producer: FakeProducer) -> list[int]:
-    return [orjson.loads(r.value or b"")["position"] for r in producer.sent.get("events", [])]
 
 
 async def test_only_the_relay_of_the_checkpoints_cluster_publishes_and_advances_it() -> None:

@@ -1,10 +1,6 @@
 """The relay publishes what its own process committed from memory, and reads the store only to fill a gap."""
 
 import asyncio
-import contextlib
-from collections.abc import Callable
-
-import orjson
 
 from services.experience.adapters.ports import StoredEvent
 from services.experience.handlers.append_events import append_events
@@ -13,6 +9,7 @@ from services.experience.handlers.relay import EventRelay
 
 from .events import touchpoint
 from .fakes import IDENTITIES, FakeEventStore, FakeProducer
+from .relays import published, running, until
 
 
 class CountingStore(FakeEventStore):
@@ -33,38 +30,22 @@ async def append(store: FakeEventStore, count: int) -> list[StoredEvent]:
     return await FakeEventStore.read_from(store, before, count)
 
 
-def published(producer: FakeProducer) -> list[int]:
-    return [orjson.loads(r.value or b"")["position"] for r in producer.sent.get("events", [])]
-
-
-async def until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    async with asyncio.timeout(timeout):
-        while not condition():  # noqa: ASYNC110 - the relay runs in another task; polling what it did is the test
-            await asyncio.sleep(0.01)
-
-
 async def test_handed_over_events_are_published_without_reading_them_back() -> None:
     store, producer = CountingStore(), FakeProducer()
     relay = EventRelay(store, producer, "events", name="relay", poll_interval_s=0.02)
-    running = asyncio.create_task(relay.run())
-    try:
+    async with running(relay):
         await until(lambda: 0 in store.reads_after)  # leading, caught up with an empty store
         relay.offer(await append(store, 3))
         await until(lambda: len(published(producer)) == 3)
         assert published(producer) == [1, 2, 3]
         assert all(after in (0, 3) for after in store.reads_after)  # never read 1..3 back
         assert store.checkpoints["relay"] == 3
-    finally:
-        running.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await running
 
 
 async def test_a_gap_in_what_was_handed_over_is_filled_from_the_store_each_event_once() -> None:
     store, producer = CountingStore(), FakeProducer()
     relay = EventRelay(store, producer, "events", name="relay", poll_interval_s=0.02)
-    running = asyncio.create_task(relay.run())
-    try:
+    async with running(relay):
         await until(lambda: 0 in store.reads_after)
         relay.offer(await append(store, 2))
         await until(lambda: len(published(producer)) == 2)
@@ -75,10 +56,6 @@ async def test_a_gap_in_what_was_handed_over_is_filled_from_the_store_each_event
         assert other_replica[0].position == 3
         assert published(producer) == [1, 2, 3, 4, 5, 6]
         assert 2 in store.reads_after  # the gap at 3 was read from the store
-    finally:
-        running.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await running
 
 
 async def test_a_relay_that_does_not_lead_keeps_nothing_handed_over() -> None:
@@ -91,8 +68,7 @@ async def test_a_relay_that_does_not_lead_keeps_nothing_handed_over() -> None:
 async def test_a_topic_that_lost_what_was_published_is_filled_again_without_a_restart() -> None:
     store, producer = CountingStore(), FakeProducer()
     relay = EventRelay(store, producer, "events", name="relay", poll_interval_s=0.02, topic_check_s=0.1)
-    running = asyncio.create_task(relay.run())
-    try:
+    async with running(relay):
         await until(lambda: 0 in store.reads_after)
         relay.offer(await append(store, 3))
         await until(lambda: published(producer) == [1, 2, 3])
@@ -100,7 +76,3 @@ async def test_a_topic_that_lost_what_was_published_is_filled_again_without_a_re
         await until(lambda: published(producer) == [1, 2, 3])  # sent again from the store, in order
         relay.offer(await append(store, 1))
         await until(lambda: published(producer) == [1, 2, 3, 4])
-    finally:
-        running.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await running

@@ -5,7 +5,7 @@ from typing import Any
 
 from services.cli import demo
 from services.projection.domain import AccountRules, MemberRecord, event_from_record, roll_up
-from tests.unit.projection.fakes import FakeViewReader
+from tests.unit.projection.fake_view_reader import FakeViewReader
 
 ANA, ZOE = "c-ana-alvarez", "c-zoe-park"
 TEAM = {"c-dana-hollis-eng": "technical", "c-raj-hollis-buy": "purchasing", "c-helen-hollis-mgr": "decision_maker"}

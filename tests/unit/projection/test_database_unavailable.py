@@ -7,7 +7,7 @@ import httpx
 from sqlalchemy.exc import DBAPIError, ProgrammingError
 
 from services.projection.entrypoints.http import create_http_app
-from tests.unit.projection.fakes import FakeViewReader
+from tests.unit.projection.fake_view_reader import FakeViewReader
 
 
 class FailingReader(FakeViewReader):

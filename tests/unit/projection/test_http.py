@@ -10,7 +10,7 @@ from services.projection.entrypoints.cursor import encode_cursor
 from services.projection.entrypoints.http import create_http_app
 from services.projection.entrypoints.live import ViewHub
 from tests.unit.projection.factories import event
-from tests.unit.projection.fakes import FakeViewReader
+from tests.unit.projection.fake_view_reader import FakeViewReader
 
 
 @pytest.fixture

@@ -17,7 +17,8 @@ from services.projection.entrypoints.http import create_http_app
 from services.projection.entrypoints.observability import CachedCheck, Liveness, Readiness
 from services.projection.handlers.project_batch import Decoded, decode, freshness
 from tests.unit.projection.factories import BASE, record
-from tests.unit.projection.fakes import FakeRecord, FakeViewReader
+from tests.unit.projection.fake_view_reader import FakeViewReader
+from tests.unit.projection.fakes import FakeRecord
 
 TRACE = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 LATER = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"

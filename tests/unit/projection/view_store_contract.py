@@ -46,6 +46,17 @@ async def unpublished(store: ViewStore, *customer_ids: str) -> dict[str, int]:
         }
 
 
+async def save_member(
+    store: ViewStore, account_id: str, customer_id: str, role: str, position: int, versions: range
+) -> None:
+    """The customer's view at `versions`, and their membership of the account as of `position`, in one commit."""
+    async with store.transaction() as tx:
+        await tx.save_views(rows_of(customer_id, versions)[0])
+        await tx.save_memberships([
+            {"account_id": account_id, "customer_id": customer_id, "role": role, "member": True, "position": position}
+        ])  # fmt: skip
+
+
 class ViewStoreContract:
     async def test_saved_views_and_states_read_back(self, store: ViewStore) -> None:
         ana = new_id("c")
@@ -98,11 +109,7 @@ class ViewStoreContract:
 
     async def test_erase_removes_the_view_and_records_the_erasure(self, store: ViewStore) -> None:
         ana, bob, account = new_id("c"), new_id("c"), new_id("a")
-        async with store.transaction() as tx:
-            await tx.save_views(rows_of(ana, range(1, 3))[0])
-            await tx.save_memberships([
-                {"account_id": account, "customer_id": ana, "role": "other", "member": True, "position": 1}
-            ])  # fmt: skip
+        await save_member(store, account, ana, "other", 1, range(1, 3))
         async with store.transaction() as tx:
             left = await tx.erase({ana: 3})
 
@@ -154,11 +161,7 @@ class ViewStoreContract:
 
     async def test_members_come_with_their_views(self, store: ViewStore) -> None:
         ana, account = new_id("c"), new_id("a")
-        async with store.transaction() as tx:
-            await tx.save_views(rows_of(ana, range(1, 4))[0])
-            await tx.save_memberships([
-                {"account_id": account, "customer_id": ana, "role": "decision_maker", "member": True, "position": 2}
-            ])  # fmt: skip
+        await save_member(store, account, ana, "decision_maker", 2, range(1, 4))
 
         async with store.transaction() as tx:
             (member,) = (await tx.load_members([account]))[account]
