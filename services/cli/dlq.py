@@ -13,7 +13,7 @@ from rich.console import Console
 
 from contracts import topics
 from services.cli.kafka_security import PLAINTEXT
-from services.experience.adapters.kafka_security import KafkaSecurity
+from services.common.kafka_security import KafkaSecurity
 
 console = Console(highlight=False, soft_wrap=True)
 REPLAY_GROUP = "rapport-dlq-replay"

@@ -13,7 +13,7 @@ from rich.console import Console
 from contracts import parse_event, topics
 from contracts.event_types import TOUCHPOINT_RECORDED
 from services.cli.kafka_security import PLAINTEXT
-from services.experience.adapters.kafka_security import KafkaSecurity
+from services.common.kafka_security import KafkaSecurity
 
 console = Console(highlight=False, soft_wrap=True)
 errors = Console(stderr=True, highlight=False, soft_wrap=True)

@@ -3,7 +3,8 @@
 The choices are the services' own, read from `RAPPORT_KAFKA_SECURITY_PROTOCOL`, `_SASL_MECHANISM`,
 `_SASL_USERNAME`, `_SASL_PASSWORD` and `_SSL_CAFILE` (environment only, so a password never shows in `ps` or a
 shell history); unset, PLAINTEXT, as the embedded broker of `rapport dev` wants. The mapping to aiokafka's
-arguments is the experience service's `KafkaSecurity`, so the command line and the services cannot drift.
+arguments and the checks are the services' own (`services/common/kafka_security.py`), so the command line and the
+services cannot drift.
 """
 
 from typing import Any
@@ -12,8 +13,7 @@ import typer
 from pydantic import SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from services.experience.adapters.kafka_security import KafkaSecurity
-from services.experience.settings import SaslMechanism, SecurityProtocol
+from services.common.kafka_security import KafkaSecurity, SaslMechanism, SecurityProtocol, check_kafka_security
 
 PREFIX = "RAPPORT_KAFKA_"
 PLAINTEXT = KafkaSecurity()  # the default of every command: what the embedded broker speaks
@@ -37,29 +37,15 @@ class CliKafkaSettings(BaseSettings):
 
     @model_validator(mode="after")
     def _consistent(self) -> "CliKafkaSettings":
-        sasl = self.security_protocol.startswith("SASL_")
-        if sasl and not (self.sasl_mechanism and self.sasl_username and self.sasl_password):
-            raise ValueError(
-                f"{PREFIX}SECURITY_PROTOCOL={self.security_protocol} needs {PREFIX}SASL_MECHANISM, "
-                f"{PREFIX}SASL_USERNAME and {PREFIX}SASL_PASSWORD"
-            )
-        if not sasl and (self.sasl_mechanism or self.sasl_username or self.sasl_password):
-            raise ValueError(
-                f"SASL settings are given but {PREFIX}SECURITY_PROTOCOL is {self.security_protocol}; "
-                "use SASL_SSL (or SASL_PLAINTEXT)"
-            )
-        if self.ssl_cafile and not self.security_protocol.endswith("SSL"):
-            raise ValueError(f"{PREFIX}SSL_CAFILE is set but the security protocol does not use TLS")
+        check_kafka_security(
+            PREFIX, self.security_protocol, self.sasl_mechanism, self.sasl_username, self.sasl_password,
+            self.ssl_cafile,
+        )  # fmt: skip
         return self
 
     def security(self) -> KafkaSecurity:
-        password = self.sasl_password
-        return KafkaSecurity(
-            protocol=self.security_protocol,
-            sasl_mechanism=self.sasl_mechanism,
-            username=self.sasl_username,
-            password=None if password is None else password.get_secret_value(),
-            cafile=self.ssl_cafile,
+        return KafkaSecurity.of(
+            self.security_protocol, self.sasl_mechanism, self.sasl_username, self.sasl_password, self.ssl_cafile
         )
 
 

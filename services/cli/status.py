@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from contracts import topics
 from services.cli.kafka_security import PLAINTEXT
-from services.experience.adapters.kafka_security import KafkaSecurity
+from services.common.kafka_security import KafkaSecurity
 
 console = Console(highlight=False, soft_wrap=True)
 DLQ_SCAN_LIMIT = 10_000

@@ -9,7 +9,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from rich.console import Console
 
 from services.cli.kafka_security import PLAINTEXT
-from services.experience.adapters.kafka_security import KafkaSecurity
+from services.common.kafka_security import KafkaSecurity
 
 console = Console(highlight=False, soft_wrap=True)
 

@@ -7,9 +7,9 @@ import sys
 import uvicorn
 from pydantic import ValidationError
 
+from services.common.logs import configure_logging
 from services.experience.adapters.migrate import migrate
 from services.experience.bootstrap import create_app
-from services.experience.logs import configure_logging
 from services.experience.runtime import tune_gc
 from services.experience.settings import ExperienceSettings
 
@@ -26,7 +26,7 @@ class _AnnouncingServer(uvicorn.Server):
 
 
 def serve(settings: ExperienceSettings) -> None:
-    configure_logging(settings.log_level)
+    configure_logging("experience", settings.log_level)
     # loop and http "auto": uvloop and httptools, which the project installs, where the platform has them
     config = uvicorn.Config(create_app(settings), host=settings.http_host, port=settings.http_port, log_level="warning")
     tune_gc()

@@ -11,9 +11,9 @@ from faststream.kafka import KafkaBroker
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from contracts.limits import RateLimiter
+from services.common.kafka_security import KafkaSecurity
 from services.experience.adapters.event_store import PostgresEventStore, PostgresIdentityDirectory
 from services.experience.adapters.kafka import KafkaRecordProducer
-from services.experience.adapters.kafka_security import KafkaSecurity
 from services.experience.adapters.metrics import ExperienceMetrics
 from services.experience.adapters.migrate import revisions
 from services.experience.domain.identities import IdentityHasher
@@ -54,14 +54,10 @@ async def _within(seconds: float, part: str, step: Awaitable[Any]) -> None:
 
 
 def kafka_security(settings: ExperienceSettings) -> KafkaSecurity:
-    password = settings.kafka_sasl_password
-    return KafkaSecurity(
-        protocol=settings.kafka_security_protocol,
-        sasl_mechanism=settings.kafka_sasl_mechanism,
-        username=settings.kafka_sasl_username,
-        password=None if password is None else password.get_secret_value(),
-        cafile=settings.kafka_ssl_cafile,
-    )
+    return KafkaSecurity.of(
+        settings.kafka_security_protocol, settings.kafka_sasl_mechanism, settings.kafka_sasl_username,
+        settings.kafka_sasl_password, settings.kafka_ssl_cafile,
+    )  # fmt: skip
 
 
 def create_app(settings: ExperienceSettings) -> FastAPI:

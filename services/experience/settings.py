@@ -7,12 +7,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from contracts import topics
 from contracts.auth import ApiKey, ApiKeyConfigError, parse_keys
+from services.common.kafka_security import SaslMechanism, SecurityProtocol, check_kafka_security
 
 _MIN_KEY_LENGTH = 32
 _DEVELOPMENT_IDENTITY_KEY = b"rapport-development-identity-hash-key-not-secret"
-
-SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
-SaslMechanism = Literal["SCRAM-SHA-256", "SCRAM-SHA-512", "PLAIN"]
 
 
 class ExperienceSettings(BaseSettings):
@@ -80,19 +78,10 @@ class ExperienceSettings(BaseSettings):
         return self
 
     def _check_kafka_security(self) -> None:
-        sasl = self.kafka_security_protocol.startswith("SASL_")
-        if sasl and not (self.kafka_sasl_mechanism and self.kafka_sasl_username and self.kafka_sasl_password):
-            raise ValueError(
-                f"RAPPORT_EXPERIENCE_KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol} needs "
-                "RAPPORT_EXPERIENCE_KAFKA_SASL_MECHANISM, _KAFKA_SASL_USERNAME and _KAFKA_SASL_PASSWORD"
-            )
-        if not sasl and (self.kafka_sasl_mechanism or self.kafka_sasl_username or self.kafka_sasl_password):
-            raise ValueError(
-                "SASL settings are given but RAPPORT_EXPERIENCE_KAFKA_SECURITY_PROTOCOL is "
-                f"{self.kafka_security_protocol}; use SASL_SSL (or SASL_PLAINTEXT)"
-            )
-        if self.kafka_ssl_cafile and not self.kafka_security_protocol.endswith("SSL"):
-            raise ValueError("RAPPORT_EXPERIENCE_KAFKA_SSL_CAFILE is set but the security protocol does not use TLS")
+        check_kafka_security(
+            "RAPPORT_EXPERIENCE_KAFKA_", self.kafka_security_protocol, self.kafka_sasl_mechanism,
+            self.kafka_sasl_username, self.kafka_sasl_password, self.kafka_ssl_cafile,
+        )  # fmt: skip
 
     def _check_production(self) -> None:
         if not self.kafka_idempotence:

@@ -5,10 +5,10 @@ import asyncio
 
 import uvicorn
 
+from services.common.logs import configure_logging
 from services.projection.adapters.metrics import ProjectionMetrics
 from services.projection.adapters.migrate import migrate
 from services.projection.bootstrap import create_app, rebuild_views, run_worker
-from services.projection.logs import configure_logging
 from services.projection.runtime import run, tune_gc
 from services.projection.settings import ProjectionSettings
 
@@ -21,7 +21,7 @@ def main() -> None:
     )  # fmt: skip
     mode = parser.parse_args().mode
     settings = ProjectionSettings()
-    configure_logging(settings.log_level)
+    configure_logging("projection", settings.log_level)
     asyncio.run(migrate(settings.database_url))
     if mode == "serve":
         print(f"projection service listening on http://{settings.http_host}:{settings.http_port}", flush=True)

@@ -2,19 +2,16 @@
 timestamp and whatever context is bound (the trace id of a request, the event id of a refusal)."""
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import pytest
 import structlog
 
-from services.experience.logs import configure_logging as configure_experience
-from services.projection.logs import configure_logging as configure_projection
+from services.common.logs import configure_logging
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
-SERVICES = pytest.mark.parametrize(
-    "configure", [configure_experience, configure_projection], ids=["experience", "projection"]
-)
+SERVICES = pytest.mark.parametrize("service", ["experience", "projection"])
 
 
 @pytest.fixture
@@ -33,10 +30,8 @@ def lines(written: pytest.CaptureFixture[str]) -> list[dict[str, object]]:
 
 
 @SERVICES
-def test_each_log_call_is_one_json_object_on_its_own_line(
-    configure: Callable[[str], None], stdout: pytest.CaptureFixture[str]
-) -> None:
-    configure("info")
+def test_each_log_call_is_one_json_object_on_its_own_line(service: str, stdout: pytest.CaptureFixture[str]) -> None:
+    configure_logging(service, "info")
     log = structlog.get_logger("test")
 
     log.info("batch.projected", events=3)
@@ -53,10 +48,8 @@ def test_each_log_call_is_one_json_object_on_its_own_line(
 
 
 @SERVICES
-def test_lines_below_the_configured_level_are_left_out(
-    configure: Callable[[str], None], stdout: pytest.CaptureFixture[str]
-) -> None:
-    configure("warning")
+def test_lines_below_the_configured_level_are_left_out(service: str, stdout: pytest.CaptureFixture[str]) -> None:
+    configure_logging(service, "warning")
     log = structlog.get_logger("test")
 
     log.info("batch.projected")
@@ -65,9 +58,10 @@ def test_lines_below_the_configured_level_are_left_out(
     assert [line["event"] for line in lines(stdout)] == ["consumer.stopped"]
 
 
-def test_projection_lines_name_their_service(stdout: pytest.CaptureFixture[str]) -> None:
-    configure_projection("info")
+@SERVICES
+def test_each_line_names_its_service(service: str, stdout: pytest.CaptureFixture[str]) -> None:
+    configure_logging(service, "info")
 
     structlog.get_logger("test").info("batch.projected")
 
-    assert lines(stdout)[0]["service"] == "projection"
+    assert lines(stdout)[0]["service"] == service

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.protocol.metadata import MetadataRequest
 
+from services.common.kafka_security import KafkaSecurity
 from services.common.kafka_send import send_batched
-from services.experience.adapters.kafka_security import KafkaSecurity
 from services.experience.adapters.ports import BrokerUnavailableError, OutgoingRecord, RecordProducer
 
 

@@ -6,17 +6,15 @@ holds a route in neither table, and the tests call every route in ROUTE_SCOPES w
 lacks the scope; a route added without protection fails both.
 """
 
-import time
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Annotated
 
 import structlog
 from fastapi import Depends, FastAPI, Request
-from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute
 
-from contracts.auth import ApiKey, Scope, find_key
-from contracts.limits import RateLimiter
+from contracts.auth import ApiKey, Scope
+from services.common.api_keys import KeyCheck, Refusal, api_routes
 from services.experience.entrypoints.refusals import RequestError
 
 log = structlog.get_logger(__name__)
@@ -43,49 +41,18 @@ ROUTE_SCOPES: dict[tuple[str, str], Scope] = {
     ("POST", "/v1/identities/lookup"): Scope.PII_READ,  # an email or phone in, a customer id out: personal data
 }
 
-_ANONYMOUS = ApiKey("anonymous-development", "", frozenset(Scope))
 
-
-class Authenticator:
-    """Checks a request's bearer key against the configured ones, then its scope, then its rate limit.
-
-    No configured keys means authentication is off (development only; settings refuse it in production):
-    every request acts as one anonymous caller holding every scope, still rate limited.
-    """
-
-    def __init__(self, keys: list[ApiKey], limiter: RateLimiter, clock: Callable[[], float] = time.monotonic) -> None:
-        self._keys = keys
-        self._limiter = limiter
-        self._clock = clock
-        self.enabled = bool(keys)
+class Authenticator(KeyCheck):
+    """The experience's key check (see services/common/api_keys.py); refusals answer as every error here does."""
 
     def caller(self, authorization: str | None, scope: Scope) -> ApiKey:
-        key = self._identify(authorization) if self.enabled else _ANONYMOUS
-        if scope not in key.scopes:
-            log.warning("auth.forbidden", key=key.name, needs=scope.value)
-            raise RequestError(403, f"the key {key.name!r} lacks the scope {scope.value}", reason="forbidden")
-        wait = self._limiter.wait_before(key.name, self._clock())
-        if wait:
+        try:
+            key = self.identify(authorization)
+            self.admit(key, scope)
+        except Refusal as refusal:
             raise RequestError(
-                429,
-                f"rate limit of the key {key.name!r} reached",
-                reason="rate_limited",
-                headers={"Retry-After": str(wait)},
-            )
-        return key
-
-    def _identify(self, authorization: str | None) -> ApiKey:
-        scheme, _, presented = (authorization or "").partition(" ")
-        presented = presented.strip()
-        key = find_key(self._keys, presented) if scheme.lower() == "bearer" and presented else None
-        if key is None:
-            # never log what was presented: a typo'd key is still most of a key
-            raise RequestError(
-                401,
-                "send a valid API key as `Authorization: Bearer <key>`",
-                reason="unauthorized",
-                headers={"WWW-Authenticate": 'Bearer realm="rapport"'},
-            )
+                refusal.status, refusal.message, reason=refusal.reason, headers=refusal.headers
+            ) from None
         return key
 
 
@@ -104,19 +71,13 @@ Admin = Annotated[ApiKey, Depends(require(Scope.ADMIN))]
 PersonalDataReader = Annotated[ApiKey, Depends(require(Scope.PII_READ))]
 
 
-def route_keys(routes: Iterable[BaseRoute], prefix: str = "") -> list[tuple[str, str]]:
-    """(method, full path) of every API route, HEAD and OPTIONS aside, looking inside included routers: FastAPI
-    0.16x keeps an included router as one entry of `app.routes` (its `original_router` holds the routes), older
-    versions copy them in."""
-    found: list[tuple[str, str]] = []
-    for route in routes:
-        if isinstance(route, APIRoute):
-            methods = sorted((route.methods or set()) - {"HEAD", "OPTIONS"})
-            found.extend((method, prefix + route.path) for method in methods)
-        elif (included := getattr(route, "original_router", None)) is not None:
-            context_prefix = getattr(getattr(route, "include_context", None), "prefix", "")
-            found.extend(route_keys(included.routes, prefix + context_prefix))
-    return found
+def route_keys(routes: Iterable[BaseRoute]) -> list[tuple[str, str]]:
+    """(method, full path) of every API route, HEAD and OPTIONS aside."""
+    return [
+        (method, path)
+        for path, route in api_routes(routes)
+        for method in sorted((route.methods or set()) - {"HEAD", "OPTIONS"})
+    ]
 
 
 def check_routes(app: FastAPI) -> None:

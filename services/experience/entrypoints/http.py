@@ -15,9 +15,9 @@ from contracts import topics
 from contracts.auth import Scope
 from contracts.catalog import CUSTOMER_ERASED, CustomerEvent
 from contracts.limits import RateLimiter
+from services.common.tracing import valid_traceparent
 from services.experience.adapters.metrics import CONTENT_TYPE, ExperienceMetrics
 from services.experience.adapters.ports import EventStore, EventStoreUnavailableError
-from services.experience.domain.tracing import valid_traceparent
 from services.experience.entrypoints.answers import (
     accepted_body,
     claimed_event_id,

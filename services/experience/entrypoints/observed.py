@@ -3,8 +3,8 @@
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from services.common.tracing import trace_id
 from services.experience.adapters.metrics import ExperienceMetrics
-from services.experience.domain.tracing import trace_id
 
 _UNMATCHED = "unmatched"  # any path no route knows: one label value, however many paths scanners try
 

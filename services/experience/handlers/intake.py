@@ -9,9 +9,9 @@ import structlog
 
 from contracts import EventParseError, canonical, parse_event, topics
 from contracts.catalog import CUSTOMER_ERASED, CustomerEvent
+from services.common.tracing import trace_id, valid_traceparent
 from services.experience.adapters.ports import OutgoingRecord, RecordProducer
 from services.experience.domain import binary_mode
-from services.experience.domain.tracing import trace_id, valid_traceparent
 from services.experience.handlers.record_events import EventRecorder
 
 log = structlog.get_logger(__name__)

@@ -10,11 +10,11 @@ import structlog
 from contracts import EventParseError, parse_event
 from contracts.canonical import HEADER_TRACEPARENT
 from contracts.catalog import TOUCHPOINT_RECORDED, CustomerEvent
+from services.common.tracing import trace_id
 from services.experience.adapters.metrics import ExperienceMetrics
 from services.experience.adapters.ports import EventStore
 from services.experience.domain.append import AppendResult, NewEvent, Refusal
 from services.experience.domain.identities import IdentityHasher, InvalidIdentityError
-from services.experience.domain.tracing import trace_id
 from services.experience.handlers.append_events import append_events
 
 log = structlog.get_logger(__name__)

@@ -2,23 +2,19 @@
 
 from typing import TYPE_CHECKING, Any
 
-from aiokafka.helpers import create_ssl_context
+from services.common.kafka_security import KafkaSecurity
 
 if TYPE_CHECKING:
     from services.projection.settings import ProjectionSettings
 
 
+def kafka_security(settings: "ProjectionSettings") -> KafkaSecurity:
+    return KafkaSecurity.of(
+        settings.kafka_security_protocol, settings.kafka_sasl_mechanism, settings.kafka_sasl_username,
+        settings.kafka_sasl_password, settings.kafka_ssl_cafile,
+    )  # fmt: skip
+
+
 def kafka_client_options(settings: "ProjectionSettings") -> dict[str, Any]:
-    """Keyword arguments for AIOKafkaConsumer / AIOKafkaProducer / AIOKafkaAdminClient (settings are validated:
-    a SASL protocol always comes with mechanism, user and password)."""
-    protocol = settings.kafka_security_protocol
-    options: dict[str, Any] = {"bootstrap_servers": settings.kafka_bootstrap, "security_protocol": protocol}
-    if protocol in {"SSL", "SASL_SSL"}:
-        # Verifying context (certificate and hostname checked); the system's CAs unless a cafile is given.
-        options["ssl_context"] = create_ssl_context(cafile=settings.kafka_ssl_cafile)
-    if protocol.startswith("SASL_"):
-        password = settings.kafka_sasl_password
-        options["sasl_mechanism"] = settings.kafka_sasl_mechanism
-        options["sasl_plain_username"] = settings.kafka_sasl_username
-        options["sasl_plain_password"] = None if password is None else password.get_secret_value()
-    return options
+    """Keyword arguments for AIOKafkaConsumer / AIOKafkaProducer / AIOKafkaAdminClient."""
+    return {"bootstrap_servers": settings.kafka_bootstrap, **kafka_security(settings).client_options()}

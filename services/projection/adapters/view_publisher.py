@@ -6,10 +6,10 @@ from typing import Any
 import orjson
 from aiokafka import AIOKafkaProducer
 
+from contracts.canonical import HEADER_TRACEPARENT as TRACEPARENT
 from services.common.kafka_send import send_batched
 from services.projection.adapters.ports import ViewPublisher
 from services.projection.domain.redaction import PERSONAL_KEYS, redact, shows_preference
-from services.projection.domain.tracing import TRACEPARENT
 
 
 def create_producer(client_options: dict[str, Any], idempotent: bool) -> AIOKafkaProducer:

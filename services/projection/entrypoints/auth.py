@@ -13,11 +13,10 @@ from typing import Annotated
 
 import structlog
 from fastapi import Depends, FastAPI, HTTPException, Request
-from fastapi.routing import APIRoute
-from starlette.routing import BaseRoute
 
-from contracts.auth import ApiKey, Scope, find_key
+from contracts.auth import ApiKey, Scope
 from contracts.limits import RateLimiter
+from services.common.api_keys import KeyCheck, Refusal, api_routes
 from services.projection.domain.redaction import Document, redact
 
 log = structlog.get_logger(__name__)
@@ -39,7 +38,6 @@ OPEN_ROUTES: dict[str, str] = {
     "/brief/sign-in": "exchanges an API key for a session cookie",
     "/brief/sign-out": "ends the session it is sent with",
 }
-_ANONYMOUS = ApiKey("anonymous-development", "", frozenset(Scope))
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,58 +57,30 @@ class Reader:
         return document if self.sees_personal_data else redact(document)
 
 
-class Gatekeeper:
-    """Checks a request's bearer key, then its scope, then its rate limit; counts each key's open streams.
-
-    No configured keys means authentication is off (development and tests only; settings refuse it in
-    production): every request acts as one anonymous caller holding every scope, still rate limited.
-    """
+class Gatekeeper(KeyCheck):
+    """The projection's key check (see services/common/api_keys.py), which also counts each key's open streams."""
 
     def __init__(
         self, keys: list[ApiKey], limiter: RateLimiter | None = None, max_streams: int = 100,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:  # fmt: skip
-        self._keys = keys
-        self._limiter = limiter or RateLimiter(200.0, 400)
+        super().__init__(keys, limiter or RateLimiter(200.0, 400), clock)
         self._max_streams = max_streams
         self._streams: dict[str, int] = {}
-        self._clock = clock
-        self.enabled = bool(keys)
 
-    def admit(self, authorization: str | None, scope: Scope) -> Reader:
-        key = self._identify(authorization) if self.enabled else _ANONYMOUS
-        return self.admit_key(key, scope)
-
-    def key_for(self, presented: str) -> ApiKey | None:
-        """The configured key `presented` is (the brief's sign-in), or None; anyone is anonymous when keys are off."""
-        if not self.enabled:
-            return _ANONYMOUS
-        return find_key(self._keys, presented.strip()) if presented.strip() else None
+    def admit_request(self, authorization: str | None, scope: Scope) -> Reader:
+        try:
+            return self.admit_key(self.identify(authorization), scope)
+        except Refusal as refusal:
+            raise HTTPException(refusal.status, refusal.message, headers=refusal.headers) from None
 
     def admit_key(self, key: ApiKey, scope: Scope) -> Reader:
-        """The scope check and rate limit of `admit`, for a key already known (a brief session's)."""
-        if scope not in key.scopes:
-            log.warning("auth.forbidden", key=key.name, needs=scope.value)
-            raise HTTPException(
-                403, f"the key {key.name!r} lacks the scope {scope.value}",
-                headers={"WWW-Authenticate": f'Bearer error="insufficient_scope", scope="{scope.value}"'},
-            )  # fmt: skip
-        wait = self._limiter.wait_before(key.name, self._clock())
-        if wait:
-            raise HTTPException(429, f"rate limit of the key {key.name!r} reached", headers={"Retry-After": str(wait)})
+        """The scope check and rate limit for a key already known (a brief session's)."""
+        try:
+            self.admit(key, scope)
+        except Refusal as refusal:
+            raise HTTPException(refusal.status, refusal.message, headers=refusal.headers) from None
         return Reader(key.name, key.scopes)
-
-    def _identify(self, authorization: str | None) -> ApiKey:
-        scheme, _, presented = (authorization or "").partition(" ")
-        presented = presented.strip()
-        key = find_key(self._keys, presented) if scheme.lower() == "bearer" and presented else None
-        if key is None:
-            # never log what was presented: a mistyped key is still most of a key
-            raise HTTPException(
-                401, "send a valid API key as `Authorization: Bearer <key>`",
-                headers={"WWW-Authenticate": 'Bearer realm="rapport"'},
-            )  # fmt: skip
-        return key
 
     def open_stream(self, reader: Reader) -> None:
         """Count a live stream against the key's cap, or answer 429 (a stream holds memory and a connection)."""
@@ -137,23 +107,10 @@ async def viewer(request: Request) -> Reader:
     """401/403/429 unless the request's key holds views:read and is within its limit; async: no thread hop, and
     the buckets stay single-threaded."""
     gatekeeper: Gatekeeper = request.app.state.gatekeeper
-    return gatekeeper.admit(request.headers.get("authorization"), Scope.VIEWS_READ)
+    return gatekeeper.admit_request(request.headers.get("authorization"), Scope.VIEWS_READ)
 
 
 Viewer = Annotated[Reader, Depends(viewer)]
-
-
-def api_routes(routes: Iterable[BaseRoute], prefix: str = "") -> list[tuple[str, APIRoute]]:
-    """(full path, route) of every API route, looking inside included routers: FastAPI 0.16x keeps an included
-    router as one entry of `app.routes` (its `original_router` holds the routes), older versions copy them in."""
-    found: list[tuple[str, APIRoute]] = []
-    for route in routes:
-        if isinstance(route, APIRoute):
-            found.append((prefix + route.path, route))
-        elif (included := getattr(route, "original_router", None)) is not None:
-            context_prefix = getattr(getattr(route, "include_context", None), "prefix", "")
-            found.extend(api_routes(included.routes, prefix + context_prefix))
-    return found
 
 
 def check_routes(app: FastAPI, guards: Iterable[Callable[..., object]] = ()) -> None:

@@ -10,6 +10,8 @@ import orjson
 import structlog
 
 from contracts import canonical
+from contracts.canonical import HEADER_TRACEPARENT as TRACEPARENT
+from services.common.tracing import trace_id, valid_traceparent
 from services.projection.adapters.documents import compress, encode_state
 from services.projection.adapters.ports import BatchTransaction, ViewPublisher, ViewRows, ViewStore
 from services.projection.adapters.state_cache import StateCache
@@ -26,7 +28,6 @@ from services.projection.domain import (
     roll_up,
 )
 from services.projection.domain.state import DecisionState
-from services.projection.domain.tracing import TRACEPARENT, trace_id, valid_traceparent
 
 log = structlog.get_logger(__name__)
 
@@ -182,7 +183,7 @@ class ProjectBatch:
         committed = time.time()
         traces = {customer_id: traceparent for customer_id, (_, traceparent) in decoded.traces.items()}
         await self._publish(changes, traces)
-        trace_ids = tuple(sorted({trace_id(traceparent) for traceparent in traces.values()}))[:MAX_TRACE_IDS]
+        trace_ids = tuple(sorted({t for tp in traces.values() if (t := trace_id(tp)) is not None}))[:MAX_TRACE_IDS]
         return BatchOutcome(
             sum(len(r) for r in batch.values()), changes.applied, len(changes.views), decoded.undecodable,
             len(changes.erased), len(changes.account_revisions), customers=len(decoded.grouped),

@@ -9,7 +9,7 @@ from faststream.kafka.security import parse_security
 from faststream.security import BaseSecurity, SASLScram512
 from pydantic import ValidationError
 
-from services.experience.adapters.kafka_security import KafkaSecurity
+from services.common.kafka_security import KafkaSecurity
 from services.experience.bootstrap import kafka_security
 from services.experience.settings import ExperienceSettings
 

@@ -11,7 +11,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from structlog.testing import capture_logs
 
 from contracts import canonical, parse_event
-from services.experience.domain.tracing import trace_id, valid_traceparent
+from services.common.tracing import trace_id, valid_traceparent
 from services.experience.entrypoints.http import Limits, create_api
 from services.experience.handlers.intake import IntakeHandler, IntakeRecord
 from services.experience.handlers.record_events import EventRecorder

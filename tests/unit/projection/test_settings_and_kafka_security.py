@@ -2,11 +2,11 @@
 
 from typing import Any
 
+import aiokafka.helpers
 import pytest
 from pydantic import ValidationError
 
 from contracts.auth import Scope, describe, new_key
-from services.projection.adapters import kafka_security
 from services.projection.adapters.kafka_security import kafka_client_options
 from services.projection.settings import ProjectionSettings
 
@@ -59,7 +59,7 @@ def test_sasl_settings_without_a_sasl_protocol_are_refused() -> None:
 
 def test_sasl_over_tls_maps_to_scram_with_a_verifying_context(monkeypatch: pytest.MonkeyPatch) -> None:
     made: list[str | None] = []
-    monkeypatch.setattr(kafka_security, "create_ssl_context", lambda cafile=None: made.append(cafile) or "context")
+    monkeypatch.setattr(aiokafka.helpers, "create_ssl_context", lambda cafile=None: made.append(cafile) or "context")
     options = kafka_client_options(settings(kafka_security_protocol="SASL_SSL", kafka_ssl_cafile="/ca.pem", **SASL))
     assert options == {
         "bootstrap_servers": "127.0.0.1:9092", "security_protocol": "SASL_SSL", "ssl_context": "context",
@@ -69,7 +69,7 @@ def test_sasl_over_tls_maps_to_scram_with_a_verifying_context(monkeypatch: pytes
 
 
 def test_tls_alone_and_sasl_without_tls(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(kafka_security, "create_ssl_context", lambda cafile=None: f"context:{cafile}")
+    monkeypatch.setattr(aiokafka.helpers, "create_ssl_context", lambda cafile=None: f"context:{cafile}")
     tls = kafka_client_options(settings(kafka_security_protocol="SSL"))
     assert tls["ssl_context"] == "context:None" and "sasl_mechanism" not in tls
     plain = kafka_client_options(

@@ -1,10 +1,10 @@
-"""W3C Trace Context: which `traceparent` values the projection carries from event records to view records."""
+"""W3C Trace Context: which `traceparent` values Rapport carries from requests and records to the records it
+sends, and the trace id a log line names."""
 
 import re
 
 # version 00: 2 hex version, 32 hex trace id, 16 hex parent id, 2 hex flags; all-zero ids are invalid
 _TRACEPARENT = re.compile(r"^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$")
-TRACEPARENT = "traceparent"
 
 
 def valid_traceparent(value: str | bytes | None) -> str | None:
@@ -23,6 +23,7 @@ def valid_traceparent(value: str | bytes | None) -> str | None:
     return value
 
 
-def trace_id(traceparent: str) -> str:
+def trace_id(traceparent: str | None) -> str | None:
     """The 32-hex trace id of a valid traceparent."""
-    return traceparent[3:35]
+    valid = valid_traceparent(traceparent)
+    return None if valid is None else valid[3:35]

@@ -1,4 +1,8 @@
-"""Structured JSON logs, one object per line on stdout, configured once when the service starts (not on import)."""
+"""Structured JSON logs, one object per line on stdout, configured once when a service starts (not on import).
+
+What goes in: counts, durations, offsets, event ids, trace ids, key names. What never does: customer ids in
+bulk, notes or other personal fields, API keys or their hashes, connection URLs with passwords.
+"""
 
 import logging
 import sys
@@ -6,8 +10,8 @@ import sys
 import structlog
 
 
-def configure_logging(level: str = "info") -> None:
-    """JSON lines with timestamp, level, logger, event and bound context (trace_id for HTTP requests)."""
+def configure_logging(service: str, level: str = "info") -> None:
+    """JSON lines with timestamp, level, event, the service's name and bound context (trace_id for requests)."""
     numeric = logging.getLevelNamesMapping()[level.upper()]
     structlog.configure(
         processors=[
@@ -21,3 +25,4 @@ def configure_logging(level: str = "info") -> None:
         logger_factory=structlog.WriteLoggerFactory(sys.stdout),
         cache_logger_on_first_use=True,
     )
+    structlog.contextvars.bind_contextvars(service=service)  # both services' lines can share one log pipeline
