@@ -25,9 +25,6 @@ from services.projection.domain import CustomerState, MemberRecord
 TABLES = ("customer_views", "timeline_entries", "account_members", "account_views")
 SUFFIX = "_rebuild"
 
-TIMELINE_COLUMNS = ("event_id", "customer_id", "position", "occurred_at", "channel", "kind", "feeling", "entry")
-VIEW_COLUMNS = ("customer_id", "version", "position", "updated_at", "view", "fold_state")
-MEMBER_COLUMNS = ("account_id", "customer_id", "role", "member", "position")
 ACCOUNT_COLUMNS = ("account_id", "version", "position", "view")
 
 _REBUILD_LOCK = text("SELECT pg_try_advisory_lock(hashtextextended('rapport-rebuild', 0))")

@@ -12,8 +12,8 @@ import structlog
 from contracts import canonical
 from contracts.canonical import HEADER_TRACEPARENT as TRACEPARENT
 from services.common.tracing import trace_id, valid_traceparent
-from services.projection.adapters.documents import compress, encode_state
 from services.projection.adapters.ports import BatchTransaction, ViewPublisher, ViewRows, ViewStore
+from services.projection.adapters.rows import membership_row, timeline_row, view_row
 from services.projection.adapters.state_cache import StateCache
 from services.projection.domain import (
     CUSTOMER_ERASED,
@@ -27,7 +27,6 @@ from services.projection.domain import (
     render_view,
     roll_up,
 )
-from services.projection.domain.state import DecisionState
 
 log = structlog.get_logger(__name__)
 
@@ -243,13 +242,16 @@ class ProjectBatch:
             # The view is stored as well as the state, not rendered again on read: a read then costs a decode,
             # not a render (~18 us) that would also need the fold rules in every process that reads; and it is
             # exactly what was published. Compressed, it costs PostgreSQL far less than it did as jsonb.
-            view_rows.add(customer_id, state.version, state.position, view["updated_at"], compress(serialised),
-                          encode_state(state), decoded.partitions[customer_id])  # fmt: skip
-            timeline_rows.extend(_timeline_row(customer_id, entry) for entry in result.timeline)
+            view_rows.add(*view_row(state, view, serialised), decoded.partitions[customer_id])
+            timeline_rows.extend(timeline_row(customer_id, entry) for entry in result.timeline)
             # A member's view feeds their accounts' roll-ups; a membership change feeds the account it names.
             touched.update(account for account, decision in state.accounts.items() if decision.granted)
             touched.update(result.accounts_changed)
-            memberships.extend(_membership_row(customer_id, a, state.accounts[a]) for a in result.accounts_changed)
+            for account_id in result.accounts_changed:
+                decision = state.accounts[account_id]
+                memberships.append(
+                    membership_row(account_id, customer_id, decision.role, decision.granted, decision.position)
+                )
         await tx.save_views(view_rows)
         await tx.add_timeline(timeline_rows)
         touched |= await tx.erase(changes.erased)
@@ -296,18 +298,3 @@ class ProjectBatch:
 def _erasure(events: list[StoredEvent]) -> int | None:
     positions = [event.position for event in events if event.type == CUSTOMER_ERASED]
     return min(positions) if positions else None
-
-
-def _timeline_row(customer_id: str, entry: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "event_id": entry["event_id"], "customer_id": customer_id, "position": entry["position"],
-        "occurred_at": entry["time"], "channel": entry["channel"], "kind": entry["kind"],
-        "feeling": entry["feeling"], "entry": entry,
-    }  # fmt: skip
-
-
-def _membership_row(customer_id: str, account_id: str, decision: DecisionState) -> dict[str, Any]:
-    return {
-        "account_id": account_id, "customer_id": customer_id, "role": decision.role or "other",
-        "member": decision.granted, "position": decision.position,
-    }  # fmt: skip

@@ -23,14 +23,8 @@ from dataclasses import dataclass
 import structlog
 
 from services.projection.adapters.event_log import HttpEventLog
-from services.projection.adapters.rebuild_store import (
-    ACCOUNT_COLUMNS,
-    MEMBER_COLUMNS,
-    TIMELINE_COLUMNS,
-    VIEW_COLUMNS,
-    PostgresRebuildStore,
-    RebuildTables,
-)
+from services.projection.adapters.rebuild_store import ACCOUNT_COLUMNS, PostgresRebuildStore, RebuildTables
+from services.projection.adapters.rows import MEMBER_COLUMNS, TIMELINE_COLUMNS, VIEW_COLUMNS
 from services.projection.domain import AccountRules, FoldRules
 from services.projection.handlers.rebuild_shard import ShardJob, ShardReplayer, ShardReport, run_shard
 from services.projection.handlers.replay import Replay, roll_up_accounts

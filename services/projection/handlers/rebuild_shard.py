@@ -12,12 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from services.projection.adapters.event_log import HttpEventLog
-from services.projection.adapters.rebuild_store import (
-    MEMBER_COLUMNS,
-    TIMELINE_COLUMNS,
-    VIEW_COLUMNS,
-    PostgresRebuildStore,
-)
+from services.projection.adapters.rebuild_store import PostgresRebuildStore
+from services.projection.adapters.rows import MEMBER_COLUMNS, TIMELINE_COLUMNS, VIEW_COLUMNS
 from services.projection.domain import FoldRules
 from services.projection.handlers.replay import Replay
 

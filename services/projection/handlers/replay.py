@@ -2,13 +2,19 @@
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 import orjson
 import structlog
 
-from services.projection.adapters.documents import encode, encode_state
+from services.projection.adapters.rows import (
+    membership_for_copy,
+    membership_row,
+    timeline_for_copy,
+    timeline_row,
+    view_for_copy,
+    view_row,
+)
 from services.projection.domain import (
     CUSTOMER_ERASED,
     AccountRules,
@@ -79,7 +85,7 @@ class Replay:
             self.states[customer_id] = state
             if result.applied:
                 changed.add(customer_id)
-            rows.extend(_timeline_row(customer_id, entry) for entry in result.timeline)
+            rows.extend(timeline_for_copy(timeline_row(customer_id, entry)) for entry in result.timeline)
         self.timeline_entries += len(rows)
         return rows, changed
 
@@ -96,8 +102,7 @@ class Replay:
             if state is None:
                 continue
             view = render_view(state, self.rules)
-            updated = datetime.fromisoformat(view["updated_at"]) if view["updated_at"] else None
-            yield (customer_id, state.version, state.position, updated, encode(view), encode_state(state))
+            yield view_for_copy(view_row(state, view, orjson.dumps(view)))
 
     def membership_rows(self, customer_ids: Iterable[str]) -> list[tuple[Any, ...]]:
         """account_members rows of the customers, former members (erased) as the workers keep them."""
@@ -105,10 +110,13 @@ class Replay:
         for customer_id in customer_ids:
             state = self.states.get(customer_id)
             for account_id, decision in (state.accounts if state is not None else {}).items():
-                rows.append((account_id, customer_id, decision.role or "other", decision.granted, decision.position))
+                row = membership_row(account_id, customer_id, decision.role, decision.granted, decision.position)
+                rows.append(membership_for_copy(row))
             for account_id, decision in self.former.get(customer_id, {}).items():
                 position = max(decision.position, self.erasures[customer_id])
-                rows.append((account_id, customer_id, decision.role or "other", False, position))
+                rows.append(
+                    membership_for_copy(membership_row(account_id, customer_id, decision.role, False, position))
+                )
         return rows
 
 
@@ -116,10 +124,3 @@ def roll_up_accounts(members: dict[str, list[MemberRecord]], rules: AccountRules
     """account_views rows rolled up from each account's membership records."""
     views = [roll_up(account_id, records, rules) for account_id, records in sorted(members.items())]
     return [(v["account_id"], v["version"], v["position"], orjson.dumps(v).decode()) for v in views]
-
-
-def _timeline_row(customer_id: str, entry: dict[str, Any]) -> tuple[Any, ...]:
-    return (
-        entry["event_id"], customer_id, entry["position"], datetime.fromisoformat(entry["time"]), entry["channel"],
-        entry["kind"], entry["feeling"], orjson.dumps(entry).decode(),
-    )  # fmt: skip
