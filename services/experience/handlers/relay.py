@@ -24,6 +24,10 @@ log = structlog.get_logger(__name__)
 HANDED_LIMIT = 50_000  # handed-over events held at most before the relay falls back to reading the store
 
 
+class ClusterChangedError(RuntimeError):
+    """The broker the relay publishes to belongs to another cluster than the one its term was granted for."""
+
+
 def to_record(event: StoredEvent) -> OutgoingRecord:
     """Keyed by customer so each customer's events stay in order on one partition."""
     # content-type: the CloudEvents Kafka binding's mark of structured mode (the whole event is the value).
@@ -92,7 +96,7 @@ class EventRelay:
                 cluster_id = await self._producer.cluster_id()
                 async with self._store.leadership(self._name, cluster_id) as checkpoint:
                     fenced_off = None
-                    await self._lead(checkpoint)
+                    await self._lead(checkpoint, cluster_id)
             except RelayFencedError as fenced:
                 # Another cluster's relay publishes this stream: leading here would split it between two brokers.
                 # A restarted broker keeps its cluster id (Kafka stores it; Tansu reports its --cluster-id), so
@@ -141,17 +145,23 @@ class EventRelay:
         self._handed = handed[len(taken) :]
         return taken
 
-    async def _lead(self, checkpoint: Checkpoint) -> None:
+    async def _lead(self, checkpoint: Checkpoint, cluster_id: str) -> None:
         self._handed.clear()
         self._leading = True
         try:
-            await self._publish_from(await self.resume_position(checkpoint), checkpoint)
+            await self._publish_from(await self.resume_position(checkpoint), checkpoint, cluster_id)
         finally:
             self._leading = False
             self._handed.clear()
 
-    async def _still_held(self, position: int, checkpoint: Checkpoint) -> int:
-        """Where to go on from: `position`, or lower when the topic lost records published up to it."""
+    async def _still_held(self, position: int, checkpoint: Checkpoint, cluster_id: str) -> int:
+        """Where to go on from: `position`, or lower when the topic lost records published up to it. Ends the
+        term when the producer now talks to another cluster than the one it was granted for (a broker replaced
+        at the same address), so the next term is fenced instead of sending the stream on to the wrong one."""
+        now = await self._producer.cluster_id()
+        if now != cluster_id:
+            log.warning("relay.cluster_changed", topic=self._topic, term_cluster_id=cluster_id, cluster_id=now)
+            raise ClusterChangedError(f"the producer now reaches Kafka cluster {now!r}, not {cluster_id!r}")
         held = await self.resume_position(checkpoint)
         if held < position:
             log.warning("relay.topic_lost_records", topic=self._topic, published_up_to=position, resend_after=held)
@@ -159,12 +169,12 @@ class EventRelay:
             return held
         return position
 
-    async def _publish_from(self, position: int, checkpoint: Checkpoint) -> None:
+    async def _publish_from(self, position: int, checkpoint: Checkpoint, cluster_id: str) -> None:
         log.info("relay.leading", topic=self._topic, resume_after=position)
         checked = time.monotonic()
         while True:
             if time.monotonic() - checked >= self._topic_check_s:
-                position, checked = await self._still_held(position, checkpoint), time.monotonic()
+                position, checked = await self._still_held(position, checkpoint, cluster_id), time.monotonic()
             self.wake.clear()  # before reading, so an append during the read still wakes the next round
             events = self._take_handed(position) or await self._store.read_from(position, self._batch_size)
             if not events:

@@ -41,3 +41,25 @@ async def test_a_stray_relay_alone_publishes_nothing_and_leaves_the_checkpoint_a
         await asyncio.sleep(0.2)
 
     assert (published(stray), store.checkpoints["relay"]) == ([], 2)
+
+
+async def test_a_leader_whose_broker_turns_into_another_cluster_stops_within_a_topic_check() -> None:
+    store, producer = FakeEventStore(), FakeProducer("live-cluster")
+    leader = EventRelay(store, producer, "events", name="relay", poll_interval_s=0.02, retry_s=0.02, topic_check_s=0.05)
+    async with running(leader):
+        await append_events(
+            store, [to_new_event(e, IDENTITIES) for e in validate_all([touchpoint() for _ in range(3)])]
+        )
+        await until(lambda: store.checkpoints.get("relay") == 3)
+
+        producer.cluster = "stray-cluster"  # another cluster's broker now answers at the same address
+        await asyncio.sleep(0.3)  # several topic checks: the term ends and the next one is fenced
+        await append_events(
+            store, [to_new_event(e, IDENTITIES) for e in validate_all([touchpoint() for _ in range(2)])]
+        )
+        await asyncio.sleep(0.2)
+        assert (published(producer), store.checkpoints["relay"]) == ([1, 2, 3], 3)
+
+        producer.cluster = "live-cluster"  # the stream's own cluster is back: the next term goes on from 3
+        await until(lambda: store.checkpoints.get("relay") == 5)
+    assert published(producer) == [1, 2, 3, 4, 5]
