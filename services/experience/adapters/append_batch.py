@@ -41,6 +41,7 @@ class PostgresAppendBatch(AppendBatch):
         self._conn = conn
         self._hand_over = hand_over
         self.committed: list[StoredEvent] = []
+        self.inserted = 0  # events this append stored
 
     async def known(self, events: Sequence[NewEvent]) -> Known:
         """Everything the batch's decision needs, in at most three set-based reads (two without identities)."""
@@ -66,6 +67,7 @@ class PostgresAppendBatch(AppendBatch):
     async def insert(self, new: Sequence[Numbered]) -> dict[str, int]:
         rows = _json([_row(i, n) for i, n in enumerate(new)])
         returned = [tuple(row) for row in await self._conn.execute(sql.INSERT_EVENTS, {"rows": rows})]
+        self.inserted += len(returned)
         if self._hand_over:
             self.committed += committed_events(new, returned)
         return {event_id: position for event_id, position, _ in returned}

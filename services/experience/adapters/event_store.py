@@ -1,6 +1,7 @@
 """PostgresEventStore: the append-only event table, its append turns, the relay's reads and checkpoints."""
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 
@@ -55,6 +56,8 @@ class PostgresEventStore(EventStore):
                 await conn.execute(sql.APPEND_LOCK)
                 batch = PostgresAppendBatch(conn, hand_over=self._receiver is not None)
                 yield batch
+                if batch.inserted:
+                    await conn.execute(sql.NOTIFY_APPENDED)
         if batch.committed and self._receiver is not None:
             self._receiver(batch.committed)  # after the commit: only what is durable is handed over
 
@@ -98,7 +101,9 @@ class PostgresEventStore(EventStore):
                 return max(0, int(await conn.scalar(sql.RELAY_BACKLOG, {"name": name}) or 0))
 
     @asynccontextmanager
-    async def leadership(self, name: str, cluster_id: str) -> AsyncIterator[Checkpoint]:
+    async def leadership(
+        self, name: str, cluster_id: str, wake: asyncio.Event | None = None
+    ) -> AsyncIterator[Checkpoint]:
         # A session-level advisory lock on a connection we keep: if this process dies or its connection
         # drops, PostgreSQL releases the lock and another replica takes over.
         with _unavailable_on_connection_errors():
@@ -114,9 +119,30 @@ class PostgresEventStore(EventStore):
                 owner = await conn.scalar(sql.CHECKPOINT_CLUSTER, lock)
             if owner != cluster_id:
                 raise RelayFencedError(name, cluster_id, owner)
-            yield _PostgresCheckpoint(conn, name, cluster_id)
+            async with _woken_by_appends(conn, wake):
+                yield _PostgresCheckpoint(conn, name, cluster_id)
         finally:
             await _release(conn, lock)
+
+
+@asynccontextmanager
+async def _woken_by_appends(conn: AsyncConnection, wake: asyncio.Event | None) -> AsyncIterator[None]:
+    """LISTEN on the leader's own connection (it is held for the term anyway) and set `wake` at every append."""
+    if wake is None:
+        yield
+        return
+    raw = (await conn.get_raw_connection()).driver_connection
+    assert raw is not None, "a checked-out connection has its driver's"
+
+    def heard(*_: object) -> None:
+        wake.set()
+
+    await raw.add_listener(sql.APPENDED_CHANNEL, heard)
+    try:
+        yield
+    finally:
+        with contextlib.suppress(Exception):  # a lost connection has stopped listening already
+            await raw.remove_listener(sql.APPENDED_CHANNEL, heard)
 
 
 async def _release(conn: AsyncConnection, lock: dict[str, str]) -> None:

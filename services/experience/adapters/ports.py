@@ -1,5 +1,6 @@
 """The interfaces the handlers need from storage and messaging; fakes and real adapters implement them."""
 
+import asyncio
 import zlib
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
@@ -123,11 +124,15 @@ class EventStore(ABC):
         """Stored events the relay `name` has not published yet: newest position minus its checkpoint."""
 
     @abstractmethod
-    def leadership(self, name: str, cluster_id: str) -> AbstractAsyncContextManager[Checkpoint]:
+    def leadership(
+        self, name: str, cluster_id: str, wake: asyncio.Event | None = None
+    ) -> AbstractAsyncContextManager[Checkpoint]:
         """Wait until this process is the only holder of `name` for Kafka cluster `cluster_id`; yield its checkpoint.
 
         The checkpoint belongs to the first cluster that leads it: for any other cluster, raise RelayFencedError
         (positions published to one cluster say nothing about another, and one stream must not be split).
+        While the term lasts, `wake` is set whenever any process commits an append (another replica's too), so
+        a leader need not poll to hear of events it did not append itself.
         """
 
 

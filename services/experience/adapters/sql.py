@@ -78,6 +78,11 @@ READ_LOG = text(
 )
 HEAD = text("SELECT coalesce(max(position), 0) FROM events")
 
+# Delivered at commit to every session listening (a leading relay, in whichever replica): the wake-up that spares
+# a leader polling for other replicas' appends. One per append transaction; PostgreSQL folds repeats.
+APPENDED_CHANNEL = "rapport_events_appended"
+NOTIFY_APPENDED = text(f"NOTIFY {APPENDED_CHANNEL}")
+
 # Leadership is per (relay, Kafka cluster): a relay attached to another cluster never holds the lock the
 # checkpoint's own cluster's relays wait for, so a stray one cannot keep them from leading.
 TRY_LEAD = text(f"SELECT pg_try_advisory_lock({LEADERSHIP_CLASS}, hashtext(:name || '@' || :cluster))")

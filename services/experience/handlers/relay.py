@@ -94,7 +94,7 @@ class EventRelay:
             try:
                 # Asked again before every term: a broker swapped for another cluster is noticed on the next one.
                 cluster_id = await self._producer.cluster_id()
-                async with self._store.leadership(self._name, cluster_id) as checkpoint:
+                async with self._store.leadership(self._name, cluster_id, self.wake) as checkpoint:
                     fenced_off = None
                     await self._lead(checkpoint, cluster_id)
             except RelayFencedError as fenced:

@@ -55,6 +55,7 @@ class FakeEventStore(EventStore, IdentityDirectory):
         self.links: dict[IdentityKey, str] = {}
         self.erased: dict[str, str] = {}  # customer -> erasure event id
         self.checkpoints: dict[str, int] = {}
+        self.leaders_wakes: set[asyncio.Event] = set()  # of the relays leading now, set at every append
         self.checkpoint_clusters: dict[str, str] = {}  # relay name -> the Kafka cluster its checkpoint belongs to
         self.available = True
         self.version: str | None = "0004"
@@ -71,6 +72,9 @@ class FakeEventStore(EventStore, IdentityDirectory):
             except BaseException:
                 self.rows, self.links, self.erased = saved
                 raise
+            if len(self.rows) > len(saved[0]):
+                for wake in self.leaders_wakes:  # as NOTIFY reaches a leader in any replica at commit
+                    wake.set()
 
     async def read_from(self, position: int, limit: int) -> list[StoredEvent]:
         await self.ping()
@@ -105,11 +109,19 @@ class FakeEventStore(EventStore, IdentityDirectory):
         return max(0, len(self.rows) - self.checkpoints.get(name, 0))
 
     @contextlib.asynccontextmanager
-    async def leadership(self, name: str, cluster_id: str) -> AsyncIterator[Checkpoint]:
+    async def leadership(
+        self, name: str, cluster_id: str, wake: asyncio.Event | None = None
+    ) -> AsyncIterator[Checkpoint]:
         owner = self.checkpoint_clusters.setdefault(name, cluster_id)
         if owner != cluster_id:
             raise RelayFencedError(name, cluster_id, owner)
-        yield _FakeCheckpoint(self, name, cluster_id)
+        if wake is not None:
+            self.leaders_wakes.add(wake)
+        try:
+            yield _FakeCheckpoint(self, name, cluster_id)
+        finally:
+            if wake is not None:
+                self.leaders_wakes.discard(wake)
 
     async def customer_of(self, identity: IdentityKey) -> str | None:
         await self.ping()

@@ -5,6 +5,7 @@ the last ones hold the unit of work itself to its word. Stored documents are ins
 relay sees them.
 """
 
+import asyncio
 from typing import Any
 
 import orjson
@@ -220,3 +221,16 @@ class EventStoreContract:
         assert (fenced.value.cluster_id, fenced.value.owner) == ("cluster-b", "cluster-a")
         async with store.leadership(name, "cluster-a") as checkpoint:
             assert await checkpoint.load() == 7
+
+    async def test_a_leader_hears_of_every_append(self, store: EventStore) -> None:
+        # The wake-up comes through the store (NOTIFY at commit in PostgreSQL), so a leader hears of another
+        # replica's appends too, not only of what its own process hands it.
+        wake = asyncio.Event()
+        first = touchpoint()
+        async with store.leadership(new_id("relay"), "cluster-a", wake):
+            await append(store, first)
+            await asyncio.wait_for(wake.wait(), timeout=30)
+
+            wake.clear()  # as the relay does before each read
+            await append(store, touchpoint())
+            await asyncio.wait_for(wake.wait(), timeout=30)

@@ -63,3 +63,16 @@ async def test_a_leader_whose_broker_turns_into_another_cluster_stops_within_a_t
         producer.cluster = "live-cluster"  # the stream's own cluster is back: the next term goes on from 3
         await until(lambda: store.checkpoints.get("relay") == 5)
     assert published(producer) == [1, 2, 3, 4, 5]
+
+
+async def test_a_leader_publishes_another_replicas_appends_without_polling_for_them() -> None:
+    store, producer = FakeEventStore(), FakeProducer("live-cluster")
+    leader = EventRelay(store, producer, "events", name="relay", poll_interval_s=3600, retry_s=0.02)
+    async with running(leader):
+        await until(lambda: store.checkpoint_clusters.get("relay") == "live-cluster")
+        # Appended through the store alone, as another replica would: nothing hands the events to this relay.
+        await append_events(
+            store, [to_new_event(e, IDENTITIES) for e in validate_all([touchpoint() for _ in range(2)])]
+        )
+        await until(lambda: store.checkpoints.get("relay") == 2)
+    assert published(producer) == [1, 2]
