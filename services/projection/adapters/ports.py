@@ -1,12 +1,15 @@
-"""The interfaces the read side's handlers need from storage and messaging; fakes and real adapters implement them."""
+"""The interfaces the read side's handlers and API need from storage and messaging; fakes and real adapters
+implement them."""
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 
 from services.projection.adapters.state_cache import StateCache
+from services.projection.adapters.view_reader import TimelineFilter
 from services.projection.domain import CustomerState, MemberRecord
 
 
@@ -139,3 +142,28 @@ class ViewPublisher(ABC):
 
     @abstractmethod
     async def publish_tombstones(self, keys: list[str]) -> None: ...
+
+
+class ViewReader(Protocol):
+    """What the HTTP API and the brief read from storage; PostgresViewReader in production, a fake in unit tests.
+    A Protocol, not an ABC: the reader is read-only and the API needs only this shape of it."""
+
+    async def get_view(self, customer_id: str) -> dict[str, Any] | None: ...
+
+    async def get_view_applied(self, customer_id: str, position: int) -> tuple[dict[str, Any] | None, bool]:
+        """The view (None: not found), and whether it has applied every event of the customer up to `position`."""
+        ...
+
+    async def get_account(self, account_id: str) -> dict[str, Any] | None: ...
+
+    async def is_erased(self, customer_id: str) -> bool: ...
+
+    async def timeline(
+        self, customer_id: str, before: tuple[datetime, int] | None, limit: int, filters: TimelineFilter | None = None
+    ) -> list[dict[str, Any]]:
+        """Entries newest first by (time, position), strictly older than `before` when given."""
+        ...
+
+    async def ping(self) -> None:
+        """Raises when storage cannot be reached."""
+        ...

@@ -6,12 +6,12 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request, Response
 
 from contracts.views import AccountView
+from services.projection.adapters.ports import ViewReader
 from services.projection.domain import account_as_of
 from services.projection.entrypoints.api_common import (
     AccountId,
     Fetched,
     MinPosition,
-    ViewReader,
     now_of,
     reader_of,
     wait_for_position,

@@ -1,14 +1,14 @@
-"""What every read endpoint shares: the storage port, the clock, and read-your-writes waiting."""
+"""What every read endpoint shares: the storage port's lookup, the clock, and read-your-writes waiting."""
 
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Annotated, Any, Protocol
+from typing import Annotated, Any
 
 from fastapi import Path, Query, Request, Response
 
-from services.projection.adapters.view_reader import TimelineFilter
+from services.projection.adapters.ports import ViewReader
 
 _POLL_S = 0.02
 DEFAULT_WAIT_S = 2.0
@@ -27,19 +27,6 @@ MinPosition = Annotated[
 MIN_POSITION_HEADER = "Rapport-Min-Position"
 REACHED, TIMED_OUT = "reached", "timed-out"
 Fetched = tuple[dict[str, Any] | None, bool]  # a document (None: not found) and whether it applied the position
-
-
-class ViewReader(Protocol):
-    """What the API needs from storage; PostgresViewReader in production, a fake in unit tests."""
-
-    async def get_view(self, customer_id: str) -> dict[str, Any] | None: ...
-    async def get_view_applied(self, customer_id: str, position: int) -> Fetched: ...
-    async def get_account(self, account_id: str) -> dict[str, Any] | None: ...
-    async def is_erased(self, customer_id: str) -> bool: ...
-    async def timeline(
-        self, customer_id: str, before: tuple[datetime, int] | None, limit: int, filters: TimelineFilter | None = None
-    ) -> list[dict[str, Any]]: ...
-    async def ping(self) -> None: ...
 
 
 def reader_of(request: Request) -> ViewReader:

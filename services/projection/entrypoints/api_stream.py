@@ -16,8 +16,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
+from services.projection.adapters.ports import ViewReader
 from services.projection.domain import view_as_of
-from services.projection.entrypoints.api_common import CustomerId, ViewReader, now_of, reader_of
+from services.projection.entrypoints.api_common import CustomerId, now_of, reader_of
 from services.projection.entrypoints.auth import Gatekeeper, Reader, Viewer
 from services.projection.entrypoints.live import Subscription, ViewHub, notices
 

@@ -6,11 +6,16 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
+from contracts.canonical import HEADER_TRACEPARENT
 from services.projection.adapters.ports import BatchTransaction, ViewPublisher, ViewStore
+from services.projection.domain.redaction import redact
 from tests.unit.projection.fake_tables import FakeBatchTransaction, Tables
 from tests.unit.projection.fake_view_reader import FakeViewReader
 
-__all__ = ["FakeRecord", "FakeViewPublisher", "FakeViewReader", "FakeViewStore"]  # FakeViewReader: tests/browser
+# FakeViewReader: for tests/browser
+__all__ = ["FakeRecord", "FakeTopicRecord", "FakeViewPublisher", "FakeViewReader", "FakeViewStore"]
 
 
 @dataclass
@@ -47,14 +52,30 @@ class FakeViewStore(ViewStore):
             await tx.mark_tombstones_published(tombstones or [])
 
 
-class FakeViewPublisher(ViewPublisher):
-    """Records every publish call: views as sent (with their traceparents) and tombstoned keys."""
+@dataclass(frozen=True)
+class FakeTopicRecord:
+    """A record as a subscriber of the view topic would read it: a tombstone has no value."""
 
-    def __init__(self) -> None:
+    key: str
+    value: bytes | None
+    headers: dict[str, bytes] = field(default_factory=dict)
+
+
+class FakeViewPublisher(ViewPublisher):
+    """Records every publish call (views as sent, their traceparents, tombstoned keys) and what each put on the
+    topic, redacted as KafkaViewPublisher redacts. `key_field` as KafkaViewPublisher's; None keys each view by its
+    own id (customer_id, else account_id), so one fake serves either topic. Publishers given one `topic` list
+    share it, as publishers onto one Kafka topic do."""
+
+    def __init__(
+        self, personal_data: bool = False, key_field: str | None = None, topic: list[FakeTopicRecord] | None = None
+    ) -> None:
         self.published: list[list[dict[str, Any]]] = []  # one list a call
         self.traceparents: dict[str, str] = {}
         self.tombstones: list[list[str]] = []  # one list a call
+        self.topic: list[FakeTopicRecord] = [] if topic is None else topic  # in the order sent
         self.down = False  # publishing raises, as it does when the broker cannot be reached
+        self._personal_data, self._key_field = personal_data, key_field
 
     async def publish(
         self, views: list[dict[str, Any]], traceparents: Mapping[str, str] | None = None,
@@ -64,11 +85,30 @@ class FakeViewPublisher(ViewPublisher):
             raise ConnectionError("the broker is unreachable")
         self.published.append(copy.deepcopy(views))
         self.traceparents.update(traceparents or {})
+        traces = traceparents or {}
+        values = serialised if serialised is not None else [orjson.dumps(view) for view in views]
+        for view, value in zip(views, values, strict=True):
+            key = self._key_of(view)
+            if not self._personal_data and (redacted := redact(view)) != view:
+                value = orjson.dumps(redacted)
+            traceparent = traces.get(key)
+            headers = {} if traceparent is None else {HEADER_TRACEPARENT: traceparent.encode()}
+            self.topic.append(FakeTopicRecord(key, value, headers))
 
     async def publish_tombstones(self, keys: list[str]) -> None:
         if self.down:
             raise ConnectionError("the broker is unreachable")
         self.tombstones.append(list(keys))
+        self.topic.extend(FakeTopicRecord(key, None) for key in keys)
 
     def views(self) -> list[dict[str, Any]]:
         return [view for call in self.published for view in call]
+
+    def latest(self) -> dict[str, FakeTopicRecord]:
+        """The last record per key: what a subscriber reads from the compacted topic."""
+        return {record.key: record for record in self.topic}
+
+    def _key_of(self, view: dict[str, Any]) -> str:
+        field_name = self._key_field or ("customer_id" if "customer_id" in view else "account_id")
+        key: str = view[field_name]
+        return key
