@@ -9,8 +9,18 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from services.projection.adapters.state_cache import StateCache
-from services.projection.adapters.view_reader import TimelineFilter
 from services.projection.domain import CustomerState, MemberRecord
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineFilter:
+    """Narrows a timeline; `since` is inclusive, `until` exclusive."""
+
+    channel: str | None = None
+    kind: str | None = None
+    feeling: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
 
 
 @dataclass(slots=True)

@@ -1,6 +1,5 @@
 """Read-only queries behind the HTTP API: views, keyset pages of a timeline, accounts, erasure."""
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -8,6 +7,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.projection.adapters.documents import decode
+from services.projection.adapters.ports import TimelineFilter
 
 _VIEW = text("SELECT view FROM customer_views WHERE customer_id = :id")
 # One statement, so the view and its partition's mark come from one snapshot: a mark read after the view could
@@ -23,17 +23,6 @@ _VIEW_APPLIED = text(
 )
 _ACCOUNT = text("SELECT view FROM account_views WHERE account_id = :id")
 _ERASED = text("SELECT 1 FROM erased_views WHERE customer_id = :id")
-
-
-@dataclass(frozen=True, slots=True)
-class TimelineFilter:
-    """Narrows a timeline; `since` is inclusive, `until` exclusive."""
-
-    channel: str | None = None
-    kind: str | None = None
-    feeling: str | None = None
-    since: datetime | None = None
-    until: datetime | None = None
 
 
 def timeline_query(filters: TimelineFilter, after: bool) -> Any:

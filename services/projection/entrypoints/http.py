@@ -14,8 +14,7 @@ from contracts.views import ContactAnswer
 from contracts.vocabulary import Channel, Feeling, TouchpointKind
 from services.common.connection_loss import connection_lost
 from services.projection.adapters.metrics import CONTENT_TYPE, ProjectionMetrics
-from services.projection.adapters.ports import ViewReader
-from services.projection.adapters.view_reader import TimelineFilter
+from services.projection.adapters.ports import TimelineFilter, ViewReader
 from services.projection.domain import decide_contact, view_as_of
 from services.projection.entrypoints.api_accounts import router as accounts_router
 from services.projection.entrypoints.api_common import (

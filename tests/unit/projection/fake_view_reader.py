@@ -3,8 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from services.projection.adapters.ports import ViewReader
-from services.projection.adapters.view_reader import TimelineFilter
+from services.projection.adapters.ports import TimelineFilter, ViewReader
 from services.projection.domain import CustomerState, FoldRules, fold, render_view
 
 

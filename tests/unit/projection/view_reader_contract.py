@@ -8,8 +8,7 @@ import uuid
 from datetime import datetime
 from typing import Any, Protocol
 
-from services.projection.adapters.ports import ViewReader
-from services.projection.adapters.view_reader import TimelineFilter
+from services.projection.adapters.ports import TimelineFilter, ViewReader
 
 from .factories import record
 

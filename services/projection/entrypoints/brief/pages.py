@@ -9,7 +9,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader
 
-from services.projection.adapters.view_reader import TimelineFilter
+from services.projection.adapters.ports import TimelineFilter
 from services.projection.domain import view_as_of
 from services.projection.entrypoints.api_common import now_of, reader_of
 from services.projection.entrypoints.auth import Reader
