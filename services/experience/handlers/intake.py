@@ -89,10 +89,14 @@ def dead_letter(record: IntakeRecord, rejection: Rejection) -> OutgoingRecord:
     return OutgoingRecord(key=record.key, value=record.value, headers=headers)
 
 
+# A structured record carries it as a plain header; a binary-mode one as the `traceparent` extension attribute.
+_TRACEPARENT_HEADERS = (canonical.HEADER_TRACEPARENT, binary_mode.KAFKA_PREFIX + canonical.HEADER_TRACEPARENT)
+
+
 def traceparent_of(record: IntakeRecord) -> str | None:
-    """The record's `traceparent` header when it is a valid W3C one."""
+    """The record's `traceparent` (or binary mode's `ce_traceparent`) header when it is a valid W3C one."""
     for name, value in record.headers:
-        if name == canonical.HEADER_TRACEPARENT:
+        if name in _TRACEPARENT_HEADERS:
             return valid_traceparent(value)
     return None
 

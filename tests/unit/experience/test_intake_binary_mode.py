@@ -4,6 +4,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
+import structlog.testing
 from cloudevents.core.bindings import kafka as ce_kafka
 from cloudevents.core.v1.event import CloudEvent
 
@@ -65,3 +66,14 @@ async def test_invalid_binary_records_are_dead_lettered_with_their_bytes_and_rea
     details = [dict(r.headers)[topics.DLQ_DETAIL] for r in letters]
     assert details[0].startswith(b"type:") and b"data.sentiment" in details[1]
     assert details[2].startswith(b"datacontenttype:") and details[3].startswith(b"source:")
+
+
+async def test_a_dead_lettered_binary_record_is_logged_with_its_trace() -> None:
+    handler = IntakeHandler(EventRecorder(FakeEventStore(), IDENTITIES), FakeProducer(), "dlq")
+    bad = touchpoint(sentiment=5)
+
+    with structlog.testing.capture_logs() as logged:
+        await handler.handle([record(0, orjson.dumps(bad["data"]), binary_headers(bad, traceparent=TRACEPARENT))])
+
+    dead = [entry for entry in logged if entry["event"] == "intake.dead_lettered"]
+    assert [entry["trace_id"] for entry in dead] == [TRACEPARENT[3:35]]
