@@ -9,6 +9,9 @@ from pathlib import Path
 from services.cli.embedded import EmbeddedBroker, create_topics, missing_topics
 
 Topics = dict[str, tuple[int, dict[str, str]]]
+# What Tansu logs when its in-memory store wedged a partition: after a restart, produce requests racing for a
+# partition's first offset can leave it refusing every later produce with ObjectStore(AlreadyExists), for good.
+WEDGED = b"AlreadyExists"
 
 
 class BrokerPart:
@@ -20,6 +23,7 @@ class BrokerPart:
     def __init__(self, broker: EmbeddedBroker, topics: Topics) -> None:
         self.broker = broker
         self.topics = topics
+        self._log_read = 0  # how far this process's log was searched for WEDGED
 
     @property
     def log_path(self) -> Path | None:
@@ -31,12 +35,30 @@ class BrokerPart:
 
     def start(self) -> None:
         self.broker.stop()  # reaps a dead process, so its exit code is not mistaken for the new one's
+        self._log_read = self._log_size()  # a wedge the last process logged is not this one's
         self.broker.start()
         # At once, before a reconnecting service can ask for a topic under the broker's defaults.
         asyncio.run(create_topics(self.broker.bootstrap, self.topics))
 
     def alive(self) -> bool:
         return self.broker.alive()
+
+    def wedged(self) -> bool:
+        """Whether the running broker logged that it refuses produce for good; only a new process mends that
+        (its memory starts empty, and the relay sends again what the topic lost)."""
+        path = self.broker.log_path
+        if path is None or not self.alive() or self._log_size() <= self._log_read:
+            return False
+        start = max(0, self._log_read - len(WEDGED))  # a match split across two reads is still found
+        with open(path, "rb") as log:
+            log.seek(start)
+            fresh = log.read()
+        self._log_read = start + len(fresh)
+        return WEDGED in fresh
+
+    def _log_size(self) -> int:
+        path = self.broker.log_path
+        return path.stat().st_size if path is not None and path.exists() else 0
 
     def exit_code(self) -> int | None:
         return self.broker.exit_code()

@@ -90,6 +90,9 @@ class DevSystem:
             supervisor.tick()
             if restored := topics.tick(time.monotonic()):
                 console.print(f"[yellow]broker      had lost {', '.join(restored)}; created them again[/yellow]")
+            if self.broker_part.wedged():
+                console.print("[yellow]broker      refuses produce (ObjectStore AlreadyExists); stopping it[/yellow]")
+                self.broker_part.stop()  # the supervisor's next tick starts it again, as after any exit
 
     def _check_ports(self) -> None:
         o = self.options

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import httpx
 import typer
 
+from services.cli.faults_kafka import KafkaIngest
 from services.cli.faults_ledger import Ledger, compare
 from services.cli.faults_load import Ingest
 from services.cli.faults_report import ScenarioResult, console, explain, table
@@ -38,7 +39,7 @@ async def run_cycle(
     """Touchpoints flow; the fault lands mid-stream; the stream goes on until the cycle's events are acknowledged."""
     ledger = ingest.ledger
     start = ledger.total
-    context = FaultContext(stack, ledger, options.events, start, result.notes, result.problems)
+    context = FaultContext(stack, ledger, options.events, start, result.notes, result.problems, ingest)
     stop = asyncio.Event()
     # bounded by time, not by count: a restart the fault waits for may take a minute
     load = asyncio.create_task(ingest.run(stop, limit=ingest.made + options.events + int(ingest.rate * 300)))
@@ -60,19 +61,31 @@ async def run_scenario(
     customers = [f"c-fault-{run}-{n:03d}" for n in range(options.customers)]
     ledger = Ledger()
     result = ScenarioResult(scenario.name, options.cycles, customers, ledger)
-    ingest = Ingest(client, stack.experience, stack.auth, ledger, customers, seed=seed, copies=scenario.copies)
-    for cycle in range(1, options.cycles + 1):
-        await run_cycle(stack, ingest, scenario, options, result)
-        if not await healed(stack, client, ingest, options, result, probe=f"c-fault-{run}-probe-{cycle}"):
-            result.problems.append(f"cycle {cycle}: views did not heal within {options.catch_up_timeout:.0f} s")
-            result.cycles = cycle  # a next fault would land on a system that is already broken
-            break
+    ingest = load_for(scenario, stack, client, ledger, customers, seed)
+    try:
+        for cycle in range(1, options.cycles + 1):
+            await run_cycle(stack, ingest, scenario, options, result)
+            if not await healed(stack, client, ingest, options, result, probe=f"c-fault-{run}-probe-{cycle}"):
+                result.problems.append(f"cycle {cycle}: views did not heal within {options.catch_up_timeout:.0f} s")
+                result.cycles = cycle  # a next fault would land on a system that is already broken
+                break
+    finally:
+        await ingest.close()
     await asyncio.sleep(1)  # a view counted twice shows right after the catch-up, or not at all
     views = await read_views(client, stack.projection, stack.auth, customers, ledger)
     expected = ledger.expected()
     verdict = compare({c: expected.get(c, 0) for c in customers}, {c: version(v) for c, v in views.items()})
     result.lost, result.counted_twice = verdict.lost, verdict.counted_twice
     return result
+
+
+def load_for(
+    scenario: Scenario, stack: DevStack, client: httpx.AsyncClient, ledger: Ledger, customers: list[str], seed: int
+) -> Ingest:
+    """The scenario's steady load: over HTTP, or produced to cx.intake.v1 as an upstream system publishes."""
+    if scenario.via == "kafka":
+        return KafkaIngest(client, stack.kafka_bootstrap(), ledger, customers, seed=seed, copies=scenario.copies)
+    return Ingest(client, stack.experience, stack.auth, ledger, customers, seed=seed, copies=scenario.copies)
 
 
 async def healed(

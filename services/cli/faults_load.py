@@ -43,7 +43,7 @@ class Ingest:
         customers: list[str],
         *,
         seed: int,
-        batch: int = 20,
+        batch: int = 100,  # 4 requests/s at 400 events/s: within the suite stack's rate limit
         copies: tuple[int, int] = (1, 1),
     ) -> None:
         self.client, self.url, self.headers, self.ledger = client, f"{url}/v1/events", {**auth, **BATCH}, ledger
@@ -59,7 +59,7 @@ class Ingest:
 
         async def worker() -> None:
             while not stop.is_set() and self.made < limit:
-                batch = [self._event() for _ in range(min(self.batch, limit - self.made))]
+                batch = [self.make_event() for _ in range(min(self.batch, limit - self.made))]
                 low, high = self.copies
                 copies = self.random.randint(low, high)
                 # duplicates 2-5x: the copies race each other, then one more arrives later, as a retrying client's would
@@ -94,11 +94,14 @@ class Ingest:
             await asyncio.sleep(min(float(response.headers.get("retry-after", "0.5")), 2.0))
         self.ledger.undelivered += len(batch)
 
+    async def close(self) -> None:
+        """Nothing to release over HTTP (the client belongs to the suite); a Kafka producer overrides this."""
+
     async def send_one(self, customer: str) -> None:
         """One touchpoint for `customer`, delivered as any other (a probe that the whole path works again)."""
-        await self.deliver([self._event(customer)])
+        await self.deliver([self.make_event(customer)])
 
-    def _event(self, customer: str | None = None) -> dict[str, Any]:
+    def make_event(self, customer: str | None = None) -> dict[str, Any]:
         r = self.random
         self.made += 1
         customer = customer or r.choice(self.customers)

@@ -7,8 +7,11 @@ from dataclasses import dataclass, field
 
 import asyncpg
 
+from services.cli.faults_flood import RSS_BOUND_MIB, offer, rss_mib
 from services.cli.faults_ledger import Ledger
-from services.cli.faults_stack import DevStack
+from services.cli.faults_load import Ingest
+from services.cli.faults_stack import RATE_LIMIT_PER_S, DevStack
+from services.cli.faults_whole import restart_whole
 
 TERMINATE = """SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
                WHERE pid <> pg_backend_pid() AND datname IS NOT NULL"""
@@ -24,6 +27,7 @@ class FaultContext:
     base: int = 0  # the ledger's total when the cycle began
     notes: list[str] = field(default_factory=list)  # what the fault did
     problems: list[str] = field(default_factory=list)  # what did not recover
+    ingest: Ingest | None = None  # the scenario's steady load, for a fault that adds load of its own
 
     async def acknowledged(self, share: float, timeout: float = 120) -> None:
         """Waits until `share` of this cycle's events are acknowledged, so the fault lands mid-ingest."""
@@ -77,6 +81,35 @@ async def kill_broker(ctx: FaultContext) -> None:
     await ctx.restarted("broker", ctx.stack.kill("broker"))
 
 
+async def kill_whole_stack(ctx: FaultContext) -> None:
+    """kill -9 of dev and everything under it, then `rapport dev` again on the same data directory: the new
+    broker starts empty, so the relay must send again from the event store what the views still lack."""
+    await ctx.acknowledged(0.3)
+    killed = await asyncio.to_thread(restart_whole, ctx.stack, ctx.base)
+    ctx.notes.append(f"killed {len(killed)} process(es) at once; rapport dev started again on the same data dir")
+
+
+async def flood(ctx: FaultContext) -> None:
+    """Ten times the key's rate limit on top of the steady load: 429s, no 5xx, memory back where it was."""
+    assert ctx.ingest is not None
+    await ctx.acknowledged(0.3)
+    pid = ctx.stack.pids()["experience"]
+    before = rss_mib(pid)
+    tally = await offer(ctx.ingest)
+    await asyncio.sleep(2)  # what the flood's requests held is freed once their answers are sent
+    after = rss_mib(pid)
+    ctx.notes.append(f"{tally.offered:,} requests of one event in {tally.seconds:.0f} s ({tally.rate:.0f}/s; "
+                     f"the key's limit is {RATE_LIMIT_PER_S}/s): "
+                     f"{tally.accepted:,} accepted, {tally.refused:,} refused with 429 and Retry-After; "
+                     f"experience RSS {before:.0f} -> {after:.0f} MiB")  # fmt: skip
+    if tally.refused_bare:
+        ctx.problems.append(f"{tally.refused_bare} 429(s) without Retry-After")
+    if not tally.refused:
+        ctx.problems.append("the flood was never refused: the rate limit did not hold")
+    if after - before > RSS_BOUND_MIB:
+        ctx.problems.append(f"experience RSS grew {after - before:.0f} MiB in the flood (bound {RSS_BOUND_MIB:g})")
+
+
 async def add_and_remove_worker(ctx: FaultContext) -> None:
     """A scale-up and a scale-down mid-backlog: two rebalances of the consumer group while events arrive."""
     await ctx.acknowledged(0.3)
@@ -101,6 +134,7 @@ class Scenario:
     name: str
     inject: Callable[[FaultContext], Awaitable[None]]
     copies: tuple[int, int] = (1, 1)  # how many times each batch is sent
+    via: str = "http"  # or "kafka": produced to cx.intake.v1, acknowledged by the broker
 
 
 # One stack serves them in turn until one leaves it broken (then the next gets a fresh one); the broker's restart
@@ -110,6 +144,11 @@ SCENARIOS = [
     Scenario("kill -9 experience mid-ingest", kill_experience),
     Scenario("database connections terminated", cut_database_connections),
     Scenario("duplicates 2-5x over HTTP", no_fault, copies=(2, 5)),
+    Scenario("duplicates 2-5x over Kafka intake", no_fault, copies=(2, 5), via="kafka"),
+    Scenario("Kafka intake: kill -9 experience", kill_experience, via="kafka"),
+    Scenario("Kafka intake: database connections terminated", cut_database_connections, via="kafka"),
     Scenario("projection worker added and removed", add_and_remove_worker),
+    Scenario("flood at 10x the rate limit", flood),
+    Scenario("kill -9 whole stack, dev started again", kill_whole_stack),
     Scenario("kill -9 broker", kill_broker),
 ]

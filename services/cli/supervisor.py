@@ -44,7 +44,9 @@ def healthz_status(url: str) -> int | None:
 
 
 def how_it_ended(code: int | None) -> str:
-    if code is not None and code < 0:
+    if code is None:  # stopped by dev itself (a wedged broker), its exit already reaped
+        return "was stopped"
+    if code < 0:
         return f"was killed by {signal.Signals(-code).name}"
     return f"exited with code {code}"
 

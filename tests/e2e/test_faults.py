@@ -22,13 +22,16 @@ def results() -> Iterator[dict[str, ScenarioResult]]:
     yield {r.name: r for r in ran}
 
 
-BROKER_RESTART_LOSES_EVENTS = (
-    "after a restart the embedded broker may refuse produce to cx.events.v1 with ObjectStore(AlreadyExists); the "
-    "relay then fails with TimeoutError every 11 s and views freeze until `rapport rebuild` (records the restarted "
-    "broker lost are now sent again: the leading relay checks what the topic holds every 30 s)"
+# Both faults leave the views on a broker that started empty; in some runs the relay sends the store again, the
+# projection applies one batch at lag 0 (800 of 1,000 events in one run) and then projects nothing more, with no
+# relay.failed or consumer error logged, until `rapport rebuild`. Other runs pass all cycles. Not yet diagnosed.
+VIEWS_FREEZE_AFTER_A_NEW_BROKER = (
+    "after a restart of the embedded broker, views sometimes freeze after the relay's re-send (no error logged); "
+    "dev now restarts a broker that wedges with ObjectStore(AlreadyExists)"
 )
 KNOWN_BUGS = {
-    "kill -9 broker": BROKER_RESTART_LOSES_EVENTS,
+    "kill -9 broker": VIEWS_FREEZE_AFTER_A_NEW_BROKER,
+    "kill -9 whole stack, dev started again": VIEWS_FREEZE_AFTER_A_NEW_BROKER,
 }
 
 
