@@ -18,8 +18,9 @@ Record = tuple[bytes | None, bytes | None, Sequence[Header] | None]  # key, valu
 _partitioner = DefaultPartitioner()
 
 
-async def send_batched(producer: AIOKafkaProducer, topic: str, records: Iterable[Record]) -> None:
-    """Send every record of `records`, in order per partition, and return once the broker acknowledged all."""
+async def send_batched(producer: AIOKafkaProducer, topic: str, records: Iterable[Record]) -> dict[int, int]:
+    """Send every record of `records`, in order per partition, and return once the broker acknowledged all: for
+    each partition sent to, the offset the broker gave the last batch's first record."""
     partitions = sorted(await producer.partitions_for(topic))
     by_partition: dict[int, list[Record]] = {}
     for record in records:
@@ -33,4 +34,7 @@ async def send_batched(producer: AIOKafkaProducer, topic: str, records: Iterable
                 batch = producer.create_batch()
                 batch.append(key=key, value=value, timestamp=None, headers=headers or [])
         deliveries.append(await producer.send_batch(batch, topic, partition=partition))
-    await asyncio.gather(*deliveries)
+    acknowledged: dict[int, int] = {}
+    for metadata in await asyncio.gather(*deliveries):
+        acknowledged[metadata.partition] = max(metadata.offset, acknowledged.get(metadata.partition, -1))
+    return acknowledged

@@ -41,12 +41,12 @@ class KafkaRecordProducer(RecordProducer):
             await self._producer.stop()
             self._producer = None
 
-    async def send_all(self, topic: str, records: Sequence[OutgoingRecord]) -> None:
+    async def send_all(self, topic: str, records: Sequence[OutgoingRecord]) -> dict[int, int]:
         """Send in order per partition, in closed per-partition batches, and await every ack (about a third less
         of the relay's cost per event than a send() per record)."""
         producer = self._producer
         assert producer is not None, "start() first"
-        await send_batched(producer, topic, ((r.key, r.value, r.headers) for r in records))
+        return await send_batched(producer, topic, ((r.key, r.value, r.headers) for r in records))
 
     async def ping(self, timeout_s: float = 2.0) -> None:
         """A metadata round trip to the cluster, on the producer's own connections."""

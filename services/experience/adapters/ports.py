@@ -140,7 +140,9 @@ class RecordProducer(ABC):
     """Sends records to Kafka in batches; `send_all` returns once every record is acknowledged."""
 
     @abstractmethod
-    async def send_all(self, topic: str, records: Sequence["OutgoingRecord"]) -> None: ...
+    async def send_all(self, topic: str, records: Sequence["OutgoingRecord"]) -> dict[int, int]:
+        """Send in order per partition and await every acknowledgement; for each partition sent to, the offset
+        the broker gave the last batch (offsets only grow, unless the topic was recreated)."""
 
     @abstractmethod
     async def last_values(self, topic: str) -> list[bytes]:

@@ -81,6 +81,7 @@ class EventRelay:
         self._topic_check_s = topic_check_s
         self._handed: list[StoredEvent] = []  # committed by this process, not yet published; only while leading
         self._leading = False
+        self._acknowledged: dict[int, int] = {}  # partition -> the offset of the term's latest batch on it
 
     @property
     def name(self) -> str:
@@ -147,12 +148,21 @@ class EventRelay:
 
     async def _lead(self, checkpoint: Checkpoint, cluster_id: str) -> None:
         self._handed.clear()
+        self._acknowledged.clear()
         self._leading = True
         try:
             await self._publish_from(await self.resume_position(checkpoint), checkpoint, cluster_id)
         finally:
             self._leading = False
             self._handed.clear()
+
+    def _offsets_went_back(self, acknowledged: dict[int, int]) -> bool:
+        """Whether a partition gave this batch an offset at or below an earlier batch's of this term: offsets
+        only grow in a partition's log, so the log has started over."""
+        went_back = any(offset <= self._acknowledged.get(partition, -1) for partition, offset in acknowledged.items())
+        for partition, offset in acknowledged.items():
+            self._acknowledged[partition] = max(offset, self._acknowledged.get(partition, -1))
+        return went_back
 
     async def _still_held(self, position: int, checkpoint: Checkpoint, cluster_id: str) -> int:
         """Where to go on from: `position`, or lower when the topic lost records published up to it. Ends the
@@ -181,7 +191,17 @@ class EventRelay:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.wake.wait(), self._poll_interval_s)
                 continue
-            await self._producer.send_all(self._topic, [to_record(e) for e in events])
+            acknowledged = await self._producer.send_all(self._topic, [to_record(e) for e in events])
+            if self._offsets_went_back(acknowledged):
+                # The topic was recreated under us (a broker that came back empty, the producer reconnecting
+                # without an error): it holds none of what went before, and what the projection had not read yet
+                # is gone with it. Send the whole store again; the checkpoint first, so a crash also resumes there.
+                log.warning("relay.topic_recreated", topic=self._topic, resend_after=0)
+                await checkpoint.save(0)
+                position = 0
+                self._handed.clear()
+                self._acknowledged.clear()
+                continue
             position = events[-1].position
             await checkpoint.save(position)
             self._metrics.relayed.inc(len(events))

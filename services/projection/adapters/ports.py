@@ -72,7 +72,10 @@ class BatchTransaction(ABC):
         """Rows of event_id, customer_id, position, occurred_at, channel, kind, feeling, entry; known ids are kept."""
 
     @abstractmethod
-    async def save_offsets(self, group: str, topic: str, next_offsets: dict[int, int], applied: dict[int, int]) -> None:
+    async def save_offsets(
+        self, group: str, topic: str, next_offsets: dict[int, int], applied: dict[int, int],
+        last: dict[int, int] | None = None,
+    ) -> None:  # fmt: skip
         """Each partition's next offset, and the highest position the batch read from it (`applied`; a partition
         of only undecodable records has none)."""
 
@@ -134,6 +137,10 @@ class ViewStore(ABC):
     @abstractmethod
     async def stored_offsets(self, group: str, topic: str) -> dict[int, int]:
         """Partition -> the next offset to consume, as committed with the views."""
+
+    @abstractmethod
+    async def last_positions(self, group: str, topic: str) -> dict[int, int]:
+        """Per partition, the position of the record just below its stored next offset, where it was saved."""
 
     @abstractmethod
     async def mark_published(self, views: dict[str, int], tombstones: list[str] | None = None) -> None:

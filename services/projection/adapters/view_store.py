@@ -58,15 +58,21 @@ _SAVE_OFFSETS = text(
     # its data, since PostgreSQL keeps the views; the re-delivery that follows brings old positions again, and
     # moving the mark back to them would only make readers wait for events long applied.
     """
-    INSERT INTO consumer_offsets AS o (consumer_group, topic, partition, next_offset, applied_position)
-    SELECT :group, :topic, r.partition, r.next_offset, r.applied_position
-    FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(partition integer, next_offset bigint, applied_position bigint)
+    INSERT INTO consumer_offsets AS o (consumer_group, topic, partition, next_offset, applied_position, last_position)
+    SELECT :group, :topic, r.partition, r.next_offset, r.applied_position, r.last_position
+    FROM jsonb_to_recordset(CAST(:rows AS jsonb))
+        AS r(partition integer, next_offset bigint, applied_position bigint, last_position bigint)
     ON CONFLICT (consumer_group, topic, partition) DO UPDATE SET next_offset = excluded.next_offset,
-        applied_position = GREATEST(o.applied_position, excluded.applied_position)
+        applied_position = GREATEST(o.applied_position, excluded.applied_position),
+        last_position = excluded.last_position
     """
 )
 _LOAD_OFFSETS = text(
     "SELECT partition, next_offset FROM consumer_offsets WHERE consumer_group = :group AND topic = :topic"
+)
+_LOAD_LAST_POSITIONS = text(
+    "SELECT partition, last_position FROM consumer_offsets "
+    "WHERE consumer_group = :group AND topic = :topic AND last_position IS NOT NULL"
 )
 _MARK_PUBLISHED = text(
     # A narrow table of its own (migration p0006): a mark rewrites two columns, not the whole view row.
@@ -143,11 +149,17 @@ class PostgresBatchTransaction(BatchTransaction):
         if rows:
             await self._connection.execute(_INSERT_TIMELINE, {"rows": json_param(rows)})
 
-    async def save_offsets(self, group: str, topic: str, next_offsets: dict[int, int], applied: dict[int, int]) -> None:
-        """Each partition's next offset, and the highest position the batch read from it (`applied`; a partition
-        of only undecodable records has none)."""
+    async def save_offsets(
+        self, group: str, topic: str, next_offsets: dict[int, int], applied: dict[int, int],
+        last: dict[int, int] | None = None,
+    ) -> None:  # fmt: skip
+        """Each partition's next offset, the highest position the batch read from it (`applied`; a partition
+        of only undecodable records has none), and the position of the record just below the next offset
+        (`last`, when it could be decoded)."""
+        last = last or {}
         rows = [
-            {"partition": p, "next_offset": o, "applied_position": applied.get(p, 0)} for p, o in next_offsets.items()
+            {"partition": p, "next_offset": o, "applied_position": applied.get(p, 0), "last_position": last.get(p)}
+            for p, o in next_offsets.items()
         ]
         if rows:
             await self._connection.execute(_SAVE_OFFSETS, {"group": group, "topic": topic, "rows": json_param(rows)})
@@ -232,6 +244,11 @@ class PostgresViewStore(ViewStore):
         async with self._engine.connect() as connection:
             rows = await connection.execute(_LOAD_OFFSETS, {"group": group, "topic": topic})
             return {row.partition: row.next_offset for row in rows}
+
+    async def last_positions(self, group: str, topic: str) -> dict[int, int]:
+        async with self._engine.connect() as connection:
+            rows = await connection.execute(_LOAD_LAST_POSITIONS, {"group": group, "topic": topic})
+            return {row.partition: row.last_position for row in rows}
 
     async def mark_published(self, views: dict[str, int], tombstones: list[str] | None = None) -> None:
         """Record what reached the customer view topic: views by position, and tombstones. (Accounts are marked

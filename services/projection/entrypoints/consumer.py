@@ -5,10 +5,12 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError
 
+from contracts import canonical
 from services.projection.adapters.metrics import ProjectionMetrics
 from services.projection.adapters.ports import ViewStore
 from services.projection.entrypoints.batch_size import BatchSize
@@ -28,6 +30,8 @@ class ConsumerStatus:
 
     next_offsets: dict[TopicPartition, int] = field(default_factory=dict)  # assigned partitions only
     lag: dict[int, int] = field(default_factory=dict)  # partition -> highwater minus next offset, once known
+    # Partitions placed one record below their stored offset: (that offset, the position it must hold).
+    to_verify: dict[TopicPartition, tuple[int, int]] = field(default_factory=dict)
 
     def total_lag(self) -> int | None:
         """Records behind over every assigned partition; None until every one's end is known."""
@@ -63,6 +67,7 @@ class OffsetsFromDatabase(ConsumerRebalanceListener):  # type: ignore[misc]
         async with self._lock:
             for tp in revoked:
                 self._status.next_offsets.pop(tp, None)
+                self._status.to_verify.pop(tp, None)
                 if self._status.lag.pop(tp.partition, None) is not None:
                     self._metrics.lag.remove(str(tp.partition))  # another worker reports it now
 
@@ -70,22 +75,40 @@ class OffsetsFromDatabase(ConsumerRebalanceListener):  # type: ignore[misc]
         if not assigned:
             return
         stored: dict[str, dict[int, int]] = {}
+        lasts: dict[str, dict[int, int]] = {}
         for topic in {tp.topic for tp in assigned}:
             stored[topic] = await self._store.stored_offsets(self._group, topic)
+            lasts[topic] = await self._store.last_positions(self._group, topic)
         beginnings = await self._consumer.beginning_offsets(assigned)
         ends = await self._consumer.end_offsets(assigned)
         for tp in assigned:
             offset = stored[tp.topic].get(tp.partition)
+            last = lasts[tp.topic].get(tp.partition)
+            self._status.to_verify.pop(tp, None)
             # Beyond the end means the broker lost its data or the topic was recreated: read it all again;
             # per-customer positions skip what was applied. An explicit seek(), not seek_to_beginning(): the
             # latter is lazy and once re-delivered a batch fetched before it took effect.
             if offset is None or offset > ends[tp] or offset < beginnings[tp]:
                 offset = beginnings[tp]
+            elif last is not None and offset - 1 >= beginnings[tp]:
+                # Within the log is not proof enough: a recreated topic refilled past the offset holds other
+                # records there. Start one below and check that record is the last one projected (run()).
+                offset -= 1
+                self._status.to_verify[tp] = (offset, last)
             self._consumer.seek(tp, offset)
             self._status.next_offsets[tp] = offset
             self._status.lag[tp.partition] = ends[tp] - offset
             self._metrics.lag.labels(str(tp.partition)).set(ends[tp] - offset)
         log.info("partitions assigned", partitions=[(tp.topic, tp.partition) for tp in assigned])
+
+
+def _position_of(record: Any) -> int | None:
+    """The event-store position a canonical record carries, or None when it cannot be read."""
+    try:
+        position = orjson.loads(record.value or b"").get(canonical.POSITION)
+    except (orjson.JSONDecodeError, AttributeError):
+        return None
+    return position if isinstance(position, int) else None
 
 
 def still_ours(
@@ -129,6 +152,8 @@ class ProjectionConsumer:
             fetched = await self._consumer.getmany(timeout_ms=self._timeout_ms, max_records=self._size.limit)
             self._size.observe(sum(len(records) for records in fetched.values()))
             async with self._lock:
+                if self.status.to_verify:
+                    fetched = await self._verified(fetched)
                 batch = still_ours(fetched, self.status.next_offsets)
                 if not batch:
                     self._measure_lag()  # an idle fetch still brings the partitions' ends
@@ -143,6 +168,30 @@ class ProjectionConsumer:
                 self.status.next_offsets.update(next_offsets)
                 self._measure_lag()
                 self._observe(outcome, time.perf_counter() - started)
+
+    async def _verified(self, fetched: dict[TopicPartition, list[Any]]) -> dict[TopicPartition, list[Any]]:
+        """Check each partition placed one record below its stored offset against that record: the one the views
+        last took from it goes, and the rest follows; any other means the log changed under the offset (a broker
+        that came back empty and was refilled), so the partition is read again from its beginning."""
+        for tp, records in list(fetched.items()):
+            check = self.status.to_verify.get(tp)
+            if check is None or not records:
+                continue
+            del self.status.to_verify[tp]
+            offset, position = check
+            if records[0].offset == offset and _position_of(records[0]) == position:
+                fetched[tp] = records[1:]
+                self.status.next_offsets[tp] = offset + 1
+                continue
+            beginning = (await self._consumer.beginning_offsets([tp]))[tp]
+            log.warning(
+                "partition log changed under the stored offset; reading it again from its beginning",
+                partition=tp.partition, stored_offset=offset + 1, found_offset=records[0].offset, beginning=beginning,
+            )  # fmt: skip
+            self._consumer.seek(tp, beginning)
+            self.status.next_offsets[tp] = beginning
+            fetched[tp] = []
+        return fetched
 
     async def _position_unplaced(self, listener: OffsetsFromDatabase) -> None:
         """Place partitions the listener could not: aiokafka only logs a listener's failure (say, a database

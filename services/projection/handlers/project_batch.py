@@ -106,6 +106,7 @@ class Decoded:
     recorded: list[str] = field(default_factory=list)  # `recordedat` of each partition's first and last event
     partitions: dict[str, int] = field(default_factory=dict)  # customer id -> the partition their events came on
     highest: dict[int, int] = field(default_factory=dict)  # partition -> the highest position read from it
+    last: dict[int, int] = field(default_factory=dict)  # partition -> the position of its last record, if decoded
 
 
 def decode(records: Sequence[Record], decoded: Decoded, partition: int) -> None:
@@ -114,6 +115,7 @@ def decode(records: Sequence[Record], decoded: Decoded, partition: int) -> None:
     first: dict[str, Any] | None = None
     document: dict[str, Any] | None = None
     highest = 0
+    last: int | None = None
     for record in records:
         try:
             document = orjson.loads(record.value or b"")
@@ -124,12 +126,14 @@ def decode(records: Sequence[Record], decoded: Decoded, partition: int) -> None:
             log.error("skipped undecodable record", offset=record.offset, error=type(error).__name__)
             decoded.undecodable += 1
             document = None
+            last = None
             continue
         first = first or document
         grouped.setdefault(event.customer_id, []).append(event)
         partitions[event.customer_id] = partition
-        if event.position > highest:
-            highest = event.position
+        last = event.position
+        if last > highest:
+            highest = last
         for key, value in record.headers or ():
             if key == TRACEPARENT and (traceparent := valid_traceparent(value)) is not None:
                 held = traces.get(event.customer_id)
@@ -140,6 +144,8 @@ def decode(records: Sequence[Record], decoded: Decoded, partition: int) -> None:
             decoded.recorded.append(recorded)
     if highest:
         decoded.highest[partition] = highest
+    if last is not None:
+        decoded.last[partition] = last
 
 
 def freshness(recorded: list[str], committed: float) -> tuple[float, ...]:
@@ -195,7 +201,7 @@ class ProjectBatch:
             changes = await self._project(tx, decoded)
             # A partition is in position order and this batch is all of it up to its next offset: once committed,
             # every event of its customers up to the highest position read is in the views (read-your-writes).
-            await tx.save_offsets(self._group, self._topic, next_offsets, decoded.highest)
+            await tx.save_offsets(self._group, self._topic, next_offsets, decoded.highest, decoded.last)
             # The earlier batches' marks last, after the views' rows are locked: a rebuild locks the views before
             # the marks, and the two orders must agree or each would wait for the other.
             await tx.mark_published(self._marks.views)

@@ -196,6 +196,7 @@ class FakeProducer(RecordProducer):
     def __init__(self, cluster_id: str = "fake-cluster") -> None:
         self.cluster = cluster_id
         self.sent: dict[str, list[OutgoingRecord]] = {}
+        self.offsets: dict[str, int] = {}  # topic -> the next offset of its log
         self.retention_emptied: set[str] = set()
         self.available = True
         self.pings = 0
@@ -210,8 +211,17 @@ class FakeProducer(RecordProducer):
             raise BrokerUnavailableError("the fake broker is down")
         return self.cluster
 
-    async def send_all(self, topic: str, records: Sequence[OutgoingRecord]) -> None:
+    async def send_all(self, topic: str, records: Sequence[OutgoingRecord]) -> dict[int, int]:
+        """One partition, whose log offsets go on counting when retention empties it, as Kafka's do."""
+        base = self.offsets.get(topic, 0)
         self.sent.setdefault(topic, []).extend(records)
+        self.offsets[topic] = base + len(records)
+        return {0: base} if records else {}
+
+    def restart_empty(self, topic: str) -> None:
+        """As a broker that keeps nothing across a restart: the topic comes back empty, its offsets from 0."""
+        self.sent[topic] = []
+        self.offsets[topic] = 0
 
     async def last_values(self, topic: str) -> list[bytes]:
         records = self.sent.get(topic, [])

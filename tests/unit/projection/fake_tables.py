@@ -19,6 +19,7 @@ class Tables:
     published: dict[str, int] = field(default_factory=dict)  # customer id -> the position on the view topic
     timeline: dict[str, dict[str, Any]] = field(default_factory=dict)  # event id -> row
     offsets: dict[tuple[str, str, int], tuple[int, int]] = field(default_factory=dict)  # -> next offset, applied
+    last_positions: dict[tuple[str, str, int], int] = field(default_factory=dict)  # -> the last record's position
     erased: dict[str, tuple[int, bool]] = field(default_factory=dict)  # customer id -> position, tombstone published
     memberships: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # (account, customer) -> row
     accounts: dict[str, tuple[dict[str, Any], int, int]] = field(default_factory=dict)  # -> view, revision, published
@@ -56,10 +57,18 @@ class FakeBatchTransaction(BatchTransaction):
         for row in rows:
             self.tables.timeline.setdefault(row["event_id"], row)
 
-    async def save_offsets(self, group: str, topic: str, next_offsets: dict[int, int], applied: dict[int, int]) -> None:
+    async def save_offsets(
+        self, group: str, topic: str, next_offsets: dict[int, int], applied: dict[int, int],
+        last: dict[int, int] | None = None,
+    ) -> None:  # fmt: skip
         for partition, offset in next_offsets.items():
             _, held = self.tables.offsets.get((group, topic, partition), (0, 0))
             self.tables.offsets[group, topic, partition] = (offset, max(held, applied.get(partition, 0)))
+            position = (last or {}).get(partition)
+            if position is None:
+                self.tables.last_positions.pop((group, topic, partition), None)
+            else:
+                self.tables.last_positions[group, topic, partition] = position
 
     async def erased_among(self, customer_ids: list[str]) -> set[str]:
         return set(customer_ids) & set(self.tables.erased)

@@ -46,6 +46,9 @@ class FakeViewStore(ViewStore):
     async def stored_offsets(self, group: str, topic: str) -> dict[int, int]:
         return {p: offset for (g, t, p), (offset, _) in self.tables.offsets.items() if (g, t) == (group, topic)}
 
+    async def last_positions(self, group: str, topic: str) -> dict[int, int]:
+        return {p: position for (g, t, p), position in self.tables.last_positions.items() if (g, t) == (group, topic)}
+
     async def mark_published(self, views: dict[str, int], tombstones: list[str] | None = None) -> None:
         async with self.transaction() as tx:
             await tx.mark_published(views)

@@ -93,6 +93,17 @@ class ViewStoreContract:
         assert await store.stored_offsets(group, topic) == {0: 5, 1: 2}
         assert await store.stored_offsets(new_id("g"), topic) == {}
 
+    async def test_each_partitions_last_position_is_kept_with_its_offset_when_known(self, store: ViewStore) -> None:
+        group, topic = new_id("g"), new_id("t")
+        async with store.transaction() as tx:
+            await tx.save_offsets(group, topic, {0: 5, 1: 7}, {0: 9, 1: 4}, {0: 9, 1: 4})
+        async with store.transaction() as tx:
+            # After a broker lost its data, the log is read again: the last record's position goes down too.
+            await tx.save_offsets(group, topic, {0: 3, 1: 8}, {0: 2, 1: 6}, {0: 2})
+
+        assert await store.last_positions(group, topic) == {0: 2}  # partition 1's last record was undecodable
+        assert await store.stored_offsets(group, topic) == {0: 3, 1: 8}
+
     async def test_a_transaction_that_raises_leaves_nothing_behind(self, store: ViewStore) -> None:
         ana, group, topic = new_id("c"), new_id("g"), new_id("t")
         with pytest.raises(Bang):
