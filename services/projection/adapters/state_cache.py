@@ -2,9 +2,10 @@
 
 Decoding a customer's stored fold state (LZ4, JSON, then the dataclasses) costs about as much as folding a whole
 batch of their events; a worker that sees the same customers batch after batch keeps their states instead. The
-database stays the truth: a cached state is used only when its position and the table it came from (`tableoid`,
-new after a rebuild swapped the tables) match the row the batch has just locked. Anything else — another
-worker's newer write after a rebalance, a rolled-back batch, a rebuild — is a miss and is read from PostgreSQL.
+database stays the truth: a cached state is used only when its version (events applied: a late older event
+changes a state but not its position) and the table it came from (`tableoid`, new after a rebuild swapped the
+tables) match the row the batch has just locked. Anything else — another worker's newer write after a
+rebalance, a rolled-back batch, a rebuild — is a miss and is read from PostgreSQL.
 Least recently used states go first, so memory stays flat however many customers there are.
 """
 
@@ -17,7 +18,7 @@ from services.projection.domain import CustomerState
 @dataclass(slots=True)
 class _Cached:
     state: CustomerState
-    position: int
+    version: int
     table: int
 
 
@@ -28,11 +29,12 @@ class StateCache:
         self.hits = 0
         self.misses = 0
 
-    def get(self, customer_id: str, position: int, table: int) -> CustomerState | None:
+    def get(self, customer_id: str, version: int, table: int) -> CustomerState | None:
+        """The cached state when it is the stored one: the row's `version` (events applied) and table match."""
         cached = self._states.get(customer_id)
-        # The state's own position too: a state handed out and folded into by a batch that then failed has
+        # The state's own version too: a state handed out and folded into by a batch that then failed has
         # moved on while the row has not (clear() after a failure drops those as well).
-        if cached is None or cached.position != position or cached.state.position != position or cached.table != table:
+        if cached is None or cached.version != version or cached.state.version != version or cached.table != table:
             self.misses += 1
             return None
         self._states.move_to_end(customer_id)
@@ -45,7 +47,7 @@ class StateCache:
         if not self._capacity:
             return
         for state in states:
-            self._states[state.customer_id] = _Cached(state, state.position, table)
+            self._states[state.customer_id] = _Cached(state, state.version, table)
             self._states.move_to_end(state.customer_id)
         while len(self._states) > self._capacity:
             self._states.popitem(last=False)

@@ -21,7 +21,7 @@ _LOAD_STATES = text(
 # With a state cache: lock the same rows in the same order but read only what tells a cached state is current.
 # The last row names the table even when no customer has a row yet, for the states stored by this batch.
 _LOCK_POSITIONS = text(
-    "WITH locked AS (SELECT customer_id, position, tableoid::bigint AS table_id FROM customer_views "
+    "WITH locked AS (SELECT customer_id, version, tableoid::bigint AS table_id FROM customer_views "
     "WHERE customer_id = ANY(:ids) ORDER BY customer_id FOR UPDATE) "
     "SELECT * FROM locked UNION ALL SELECT NULL, NULL, 'customer_views'::regclass::oid::bigint"
 )
@@ -38,7 +38,7 @@ _UPSERT_VIEWS = text(
     ON CONFLICT (customer_id) DO UPDATE SET
         version = excluded.version, position = excluded.position, updated_at = excluded.updated_at,
         view = excluded.view, fold_state = excluded.fold_state, partition = excluded.partition
-    WHERE v.position < excluded.position
+    WHERE v.version < excluded.version
     """
 )
 _INSERT_TIMELINE = text(
@@ -130,7 +130,7 @@ class PostgresBatchTransaction(BatchTransaction):
             table = row.table_id if row.customer_id is None else table
             if row.customer_id is None:
                 continue
-            cached = cache.get(row.customer_id, row.position, row.table_id)
+            cached = cache.get(row.customer_id, row.version, row.table_id)
             if cached is None:
                 missing.append(row.customer_id)
             else:

@@ -26,16 +26,45 @@ class FoldResult:
     accounts_changed: set[str] = field(default_factory=set)  # accounts whose membership of this customer changed
 
 
+# How many sequences may wait above a gap: one still open after this many later events will not be filled.
+LATER_SEQUENCE_LIMIT = 1000
+
+
 def fold(state: CustomerState, events: list[StoredEvent], rules: FoldRules) -> FoldResult:
-    """Apply, in position order, every event newer than the state; re-deliveries are skipped exactly."""
+    """Apply, in position order, every event not applied before; re-deliveries are skipped exactly.
+
+    What was applied is told by the customer's sequence (the store numbers each customer's events 1, 2, 3, ...),
+    not by position: a partition usually brings a customer's events in position order, but after a broker lost
+    its data the relay's re-send can bring an older event after newer ones, and that event must still count.
+    The fold is order-independent, so applying it late gives the view it would have had."""
     result = FoldResult()
-    # Kafka keeps a customer's events in position order on one partition, so anything at or below the last
-    # applied position has been applied before (a re-delivery or a replay after the broker lost its data).
     for event in sorted(events, key=_position):
-        if event.position <= state.position:
+        if applied_before(state, event):
             continue
         _apply(state, event, rules, result)
     return result
+
+
+def applied_before(state: CustomerState, event: StoredEvent) -> bool:
+    sequence = event.sequence
+    if sequence <= 0:  # a record from before sequences were published: position order is all there is
+        return event.position <= state.position
+    return sequence <= state.sequence or sequence in state.later_sequences
+
+
+def _mark_applied(state: CustomerState, sequence: int) -> None:
+    if sequence <= 0:
+        return
+    later = state.later_sequences
+    if sequence == state.sequence + 1:
+        state.sequence = sequence
+    else:
+        later.append(sequence)
+        later.sort()
+        if len(later) > LATER_SEQUENCE_LIMIT:  # give the oldest gap up rather than grow without end
+            state.sequence = later.pop(0)
+    while later and later[0] <= state.sequence + 1:
+        state.sequence = max(state.sequence, later.pop(0))
 
 
 def _position(event: StoredEvent) -> int:
@@ -44,8 +73,9 @@ def _position(event: StoredEvent) -> int:
 
 def _apply(state: CustomerState, event: StoredEvent, rules: FoldRules, result: FoldResult) -> None:
     state.version += 1
-    state.position = event.position
-    state.sequence = event.sequence
+    if event.position > state.position:
+        state.position = event.position
+    _mark_applied(state, event.sequence)
     if state.updated_us is None or event.time_us > state.updated_us:
         state.updated_us = event.time_us
     fold_one = FOLD_BY_TYPE.get(event.type)

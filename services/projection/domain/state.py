@@ -129,6 +129,9 @@ class CustomerState(Struct, array_like=True):
     # Per issue kind, the latest closing event without a case id (see issues.py). New fields go last: a stored
     # state is an array, and one stored before a field existed decodes with its default.
     closed_by_kind: dict[str, int] = field(default_factory=dict)
+    # Sequences applied above `sequence`, which is the customer's highest with every one below it applied: an
+    # older event can arrive after newer ones (a broker lost it and the relay sent it again), and it still counts.
+    later_sequences: list[int] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready document of plain builtins (the format fold states were stored in before msgpack, still

@@ -43,14 +43,14 @@ class FakeBatchTransaction(BatchTransaction):
         for customer_id in customer_ids:
             if (view := self.tables.views.get(customer_id)) is None:
                 continue
-            cached = cache.get(customer_id, view["position"], self.TABLE)
+            cached = cache.get(customer_id, view["version"], self.TABLE)
             states[customer_id] = cached or decode_state(self.tables.states[customer_id])
         return states, self.TABLE
 
     async def save_views(self, rows: ViewRows) -> None:
-        for customer_id, position, view, state in zip(rows.ids, rows.positions, rows.views, rows.states, strict=True):
+        for customer_id, version, view, state in zip(rows.ids, rows.versions, rows.views, rows.states, strict=True):
             stored = self.tables.views.get(customer_id)
-            if stored is None or stored["position"] < position:
+            if stored is None or stored["version"] < version:
                 self.tables.views[customer_id], self.tables.states[customer_id] = decode(view), state
 
     async def add_timeline(self, rows: list[dict[str, Any]]) -> None:

@@ -135,3 +135,15 @@ async def test_a_state_cache_changes_nothing_but_the_reads() -> None:
     assert cached.views.views() == plain.views.views()
     assert cached.store.tables.states == plain.store.tables.states
     assert cache.hits == 2
+
+
+async def test_an_older_event_arriving_after_newer_ones_still_counts_once(worker: Worker) -> None:
+    # The broker lost event 3 before it was read; the relay sent event 4 first, then the whole store again.
+    first, lost, newer = [record("ana", 1), record("ana", 2)], record("ana", 3), record("ana", 4, minutes=9)
+    await worker.project({0: records(*first)})
+    await worker.project({0: records(newer, first_offset=0)})
+    await worker.project({0: records(*first, lost, newer, first_offset=1)})
+
+    view = worker.store.tables.views["ana"]
+    assert (view["version"], view["position"], view["experience"]["touchpoints"]) == (4, 4, 4)
+    assert len(worker.store.tables.timeline) == 4

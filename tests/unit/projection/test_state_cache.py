@@ -1,14 +1,14 @@
-"""The fold-state cache hands a state out only for the stored position and table it was put with."""
+"""The fold-state cache hands a state out only for the stored version and table it was put with."""
 
 from services.projection.adapters.state_cache import StateCache
 from services.projection.domain import CustomerState
 
 
-def state(customer_id: str, position: int) -> CustomerState:
-    return CustomerState(customer_id, version=position, position=position)
+def state(customer_id: str, version: int) -> CustomerState:
+    return CustomerState(customer_id, version=version, position=100 + version)
 
 
-def test_a_state_is_handed_out_only_for_its_position_and_table() -> None:
+def test_a_state_is_handed_out_only_for_its_version_and_table() -> None:
     cache = StateCache(10)
     ana = state("c-ana", 7)
     cache.put([ana], table=1)
