@@ -22,26 +22,7 @@ def results() -> Iterator[dict[str, ScenarioResult]]:
     yield {r.name: r for r in ran}
 
 
-# Both faults leave the views on a broker that started empty; in some runs the relay sends the store again, the
-# projection applies one batch at lag 0 (800 of 1,000 events in one run) and then projects nothing more, with no
-# relay.failed or consumer error logged, until `rapport rebuild`. Other runs pass all cycles. Not yet diagnosed.
-VIEWS_FREEZE_AFTER_A_NEW_BROKER = (
-    "after a restart of the embedded broker, views sometimes freeze after the relay's re-send (no error logged); "
-    "dev now restarts a broker that wedges with ObjectStore(AlreadyExists)"
-)
-KNOWN_BUGS = {
-    "kill -9 broker": VIEWS_FREEZE_AFTER_A_NEW_BROKER,
-    "kill -9 whole stack, dev started again": VIEWS_FREEZE_AFTER_A_NEW_BROKER,
-}
-
-
-def expected_to_pass(name: str) -> object:
-    if name in KNOWN_BUGS:
-        return pytest.param(name, marks=pytest.mark.xfail(reason=KNOWN_BUGS[name], strict=False))
-    return name
-
-
-@pytest.mark.parametrize("scenario", [expected_to_pass(s.name) for s in SCENARIOS])
+@pytest.mark.parametrize("scenario", [s.name for s in SCENARIOS])
 def test_no_acknowledged_event_is_lost_or_counted_twice_and_views_heal_by_themselves(
     results: dict[str, ScenarioResult], scenario: str
 ) -> None:
