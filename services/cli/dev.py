@@ -80,7 +80,10 @@ class DevSystem:
         """DATA_DIR/dev-pids.json names the process behind each part, for whoever must find one (tests, an
         operator); rewritten on every restart."""
         parts = {"dev": os.getpid(), "broker": self.broker.pid, **{c.name: c.pid for c in self.children}}
-        (self.data_dir / "dev-pids.json").write_text(json.dumps(parts) + "\n")
+        # Written aside and renamed over the old one: a reader never sees a half-written file.
+        written = self.data_dir / "dev-pids.json.new"
+        written.write_text(json.dumps(parts) + "\n")
+        os.replace(written, self.data_dir / "dev-pids.json")
 
     def supervise(self, stop: threading.Event) -> None:
         """Until `stop`: restart what fails, and give the broker back topics it forgot."""
