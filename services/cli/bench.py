@@ -4,7 +4,6 @@ A tool, not a test: it prints figures and asserts nothing about them.
 """
 
 import asyncio
-import statistics
 import tempfile
 import time
 from dataclasses import dataclass
@@ -14,15 +13,15 @@ from typing import Any
 import httpx
 import orjson
 from rich.console import Console
-from rich.table import Table
 
 from services.cli import cpu_meter
+from services.cli.bench_report import report
 from services.cli.dev import DevOptions, DevSystem
 from services.cli.embedded import free_port
 from services.cli.loadgen import TouchpointLoad
 from services.cli.viewwatch import ViewWatcher
-from services.projection.bootstrap import rebuild_views
 from services.projection.handlers.rebuild import RebuildReport
+from services.projection.rebuild_root import rebuild_views
 from services.projection.settings import ProjectionSettings
 
 console = Console(highlight=False, soft_wrap=True)
@@ -54,13 +53,6 @@ def machine_speed(rounds: int = 5) -> float:
             total += len(str(n)) ^ key
         best = min(best, time.perf_counter() - started)
     return best * 1000
-
-
-def percentile(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 async def post_batch(client: httpx.AsyncClient, events: list[dict[str, Any]]) -> float:
@@ -237,61 +229,6 @@ async def measure(system: DevSystem, options: BenchOptions) -> dict[str, Any]:
     finally:
         await watcher.stop()
     return result
-
-
-def report(result: dict[str, Any], baseline: dict[str, float], options: BenchOptions) -> None:
-    t = result["throughput"]
-    table = Table(title=f"Rapport benchmark ({options.projection_workers} projection workers)")
-    table.add_column("measure")
-    table.add_column("value", justify="right")
-    table.add_row("machine speed: fixed pure-Python workload (lower is faster)", f"{result['machine_ms']:.0f} ms")
-    table.add_row("first views visible on a fresh system (consumer group join)", f"{result['warm_up_s']:.1f} s")
-    table.add_row("intake (HTTP batches of 500 → event store)", f"{t['intake_eps']:,.0f} events/s")
-    table.add_row("end to end (intake → views → view topic)", f"{t['end_to_end_eps']:,.0f} events/s")
-    table.add_row("naive baseline: one transaction per event", f"{baseline['eps']:,.0f} events/s")
-    table.add_row("speed-up over the naive baseline", f"{t['end_to_end_eps'] / baseline['eps']:.1f}x")
-    fresh, floor = result["freshness"], result["floor"]
-    table.add_row(
-        f"freshness at {options.rate:,}/s, 202 → visible: p50 / p99",
-        f"{percentile(fresh, 0.5):.0f} / {percentile(fresh, 0.99):.0f} ms",
-    )
-    table.add_row(
-        "broker floor, bare produce → consume: p50 / p99",
-        f"{percentile(floor, 0.5):.0f} / {percentile(floor, 0.99):.0f} ms",
-    )
-    table.add_row("freshness p99 / broker floor p99", f"{percentile(fresh, 0.99) / percentile(floor, 0.99):.2f}")
-    table.add_row("freshness samples (mean ms)", f"{len(fresh):,} ({statistics.fmean(fresh) if fresh else 0:.0f})")
-    rebuilt: RebuildReport = result["rebuild"]
-    table.add_row(
-        f"rebuild: {rebuilt.events:,} events into {rebuilt.customers:,} views, {rebuilt.shards} shards",
-        f"{rebuilt.events_per_s:,.0f} events/s",
-    )
-    table.add_row("rebuild: projection batches held by the swap", f"{rebuilt.locked_seconds * 1000:.0f} ms")
-    if not t["complete"]:
-        table.add_row("[red]warning[/red]", "not every view caught up within the time limit")
-    console.print(table)
-    if t["cpu"]:
-        console.print(cpu_table(t))
-    series = Table(title="what /metrics reported (experience + projection serve process)")
-    series.add_column("series")
-    series.add_column("total", justify="right")
-    for name, value in result["metrics"].items():
-        series.add_row(name, f"{value:,.0f}")
-    console.print(series)
-
-
-def cpu_table(t: dict[str, Any]) -> Table:
-    """Where the throughput run's CPU went, per part, in microseconds per event end to end."""
-    table = Table(title=f"CPU per event in the throughput run ({t['seconds']:.1f} s wall, 2 cores = 100% busy at "
-                        f"{2e6 / t['end_to_end_eps']:.0f} us/event)")  # fmt: skip
-    table.add_column("part")
-    table.add_column("CPU us/event", justify="right")
-    table.add_column("cores busy", justify="right")
-    for part, seconds in sorted(t["cpu"].items(), key=lambda item: -item[1]):
-        table.add_row(part, f"{seconds * 1e6 / t['events']:,.0f}", f"{seconds / t['seconds']:.2f}")
-    total = sum(t["cpu"].values())
-    table.add_row("all parts", f"{total * 1e6 / t['events']:,.0f}", f"{total / t['seconds']:.2f}")
-    return table
 
 
 def run_bench(options: BenchOptions) -> None:

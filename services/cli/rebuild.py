@@ -9,8 +9,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from services.projection.adapters.event_log import EventLogError
 from services.projection.adapters.rebuild_store import RebuildRefusedError
-from services.projection.bootstrap import rebuild_views
 from services.projection.handlers.rebuild import RebuildReport
+from services.projection.rebuild_root import rebuild_views
 from services.projection.settings import ProjectionSettings
 
 console = Console(highlight=False, soft_wrap=True)

@@ -8,7 +8,8 @@ import uvicorn
 from services.common.logs import configure_logging
 from services.projection.adapters.metrics import ProjectionMetrics
 from services.projection.adapters.migrate import migrate
-from services.projection.bootstrap import create_app, rebuild_views, run_worker
+from services.projection.bootstrap import create_app, run_worker
+from services.projection.rebuild_root import rebuild_views
 from services.projection.runtime import run, tune_gc
 from services.projection.settings import ProjectionSettings
 

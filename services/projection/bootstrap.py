@@ -16,11 +16,9 @@ from contracts.limits import RateLimiter
 from services.common.connection_loss import worth_retrying
 from services.projection.adapters.broker_probe import check_broker
 from services.projection.adapters.database import create_engine
-from services.projection.adapters.event_log import HttpEventLog
 from services.projection.adapters.kafka_security import kafka_client_options
 from services.projection.adapters.metrics import ProjectionMetrics
 from services.projection.adapters.migrate import check_schema, known_revisions
-from services.projection.adapters.rebuild_store import PostgresRebuildStore
 from services.projection.adapters.state_cache import StateCache
 from services.projection.adapters.view_listener import Demand, PostgresChangeListener
 from services.projection.adapters.view_publisher import KafkaViewPublisher, create_producer
@@ -40,10 +38,8 @@ from services.projection.entrypoints.observability import (
     Readiness,
 )
 from services.projection.handlers.project_batch import ProjectBatch
-from services.projection.handlers.rebuild import Progress, Rebuild, RebuildPlan, RebuildReport
 from services.projection.handlers.republish_pending import republish_pending
 from services.projection.settings import ProjectionSettings
-from services.projection.shard_root import replay_shard_with_own_adapters
 
 log = structlog.get_logger(__name__)
 
@@ -249,31 +245,3 @@ def create_app(settings: ProjectionSettings, run_consumer: bool = True) -> FastA
     return create_http_app(
         hub=hub, gatekeeper=gatekeeper(settings), metrics=metrics, brief=brief_config(settings), lifespan=lifespan
     )
-
-
-async def rebuild_views(settings: ProjectionSettings, progress: Progress | None = None) -> RebuildReport:
-    """Replay the event store into fresh views, swap them in, and publish what changed."""
-    engine = create_engine(settings.database_url)
-    key = settings.event_log_api_key.get_secret_value() if settings.event_log_api_key else None
-    event_log = HttpEventLog(settings.event_log_url, key, settings.rebuild_page_size)
-    producer = create_producer(kafka_client_options(settings), settings.kafka_idempotence)
-    plan = RebuildPlan(
-        settings.database_url, settings.event_log_url, key, settings.rebuild_page_size,
-        settings.rebuild_processes, settings.rebuild_shards,
-    )  # fmt: skip
-    try:
-        await producer.start()
-        publisher, accounts = view_publishers(producer, settings)
-
-        async def publish() -> int:
-            return await republish_pending(PostgresViewStore(engine), publisher, accounts)
-
-        rebuild = Rebuild(
-            plan, event_log, PostgresRebuildStore(engine), replay_shard_with_own_adapters, fold_rules(settings),
-            AccountRules(settings.decision_maker_weight), publish, progress,
-        )  # fmt: skip
-        return await rebuild()
-    finally:
-        await producer.stop()
-        await event_log.close()
-        await engine.dispose()

@@ -8,8 +8,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.projection.adapters import accounts_and_erasure as sql
+from services.projection.adapters import published_marks as marks
 from services.projection.adapters.database import json_param
-from services.projection.adapters.documents import decode, decode_state
+from services.projection.adapters.documents import decode_state
 from services.projection.adapters.ports import BatchTransaction, ViewRows, ViewStore
 from services.projection.adapters.state_cache import StateCache
 from services.projection.domain import CustomerState, MemberRecord
@@ -73,39 +74,6 @@ _LOAD_OFFSETS = text(
 _LOAD_LAST_POSITIONS = text(
     "SELECT partition, last_position FROM consumer_offsets "
     "WHERE consumer_group = :group AND topic = :topic AND last_position IS NOT NULL"
-)
-_MARK_PUBLISHED = text(
-    # A narrow table of its own (migration p0006): a mark rewrites two columns, not the whole view row.
-    """
-    INSERT INTO published_views AS p (customer_id, published_position)
-    SELECT * FROM unnest(CAST(:ids AS text[]), CAST(:positions AS bigint[]))
-    ON CONFLICT (customer_id) DO UPDATE SET published_position = excluded.published_position
-    WHERE p.published_position < excluded.published_position
-    """
-)
-_LOCK_UNPUBLISHED = text(
-    # A walk of the primary key from where the last chunk ended: this runs once per worker start, and keeping an
-    # index on unpublished rows would make every view update non-HOT. A view without a mark was never published.
-    "SELECT v.customer_id, v.view FROM customer_views AS v "
-    "LEFT JOIN published_views AS p ON p.customer_id = v.customer_id "
-    "WHERE coalesce(p.published_position, 0) < v.position AND v.customer_id > :after "
-    "ORDER BY v.customer_id LIMIT :limit FOR UPDATE OF v SKIP LOCKED"
-)
-_MARK_ACCOUNTS_PUBLISHED = text(
-    """
-    UPDATE account_views AS a SET published_revision = r.revision
-    FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(account_id text, revision bigint)
-    WHERE a.account_id = r.account_id AND a.published_revision < r.revision
-    """
-)
-_LOCK_UNPUBLISHED_ACCOUNTS = text(
-    "SELECT view, revision FROM account_views WHERE published_revision < revision "
-    "ORDER BY account_id LIMIT :limit FOR UPDATE SKIP LOCKED"
-)
-_MARK_TOMBSTONES_PUBLISHED = text("UPDATE erased_views SET tombstone_published = true WHERE customer_id = ANY(:ids)")
-_LOCK_UNPUBLISHED_TOMBSTONES = text(
-    "SELECT customer_id FROM erased_views WHERE NOT tombstone_published "
-    "ORDER BY customer_id LIMIT :limit FOR UPDATE SKIP LOCKED"
 )
 
 
@@ -185,48 +153,28 @@ class PostgresBatchTransaction(BatchTransaction):
         await sql.notify(self._connection, payloads)
 
     async def lock_unpublished_accounts(self, limit: int) -> list[tuple[dict[str, Any], int]]:
-        rows = await self._connection.execute(_LOCK_UNPUBLISHED_ACCOUNTS, {"limit": limit})
-        return [(row.view, row.revision) for row in rows]
+        return await marks.lock_unpublished_accounts(self._connection, limit)
 
     async def lock_accounts_to_publish(self, account_ids: list[str]) -> list[tuple[dict[str, Any], int]]:
         """The accounts' latest views and revisions not yet on the topic, the accounts locked until commit."""
         return await sql.lock_accounts_to_publish(self._connection, account_ids)
 
     async def lock_unpublished_tombstones(self, limit: int) -> list[str]:
-        return [
-            row.customer_id for row in await self._connection.execute(_LOCK_UNPUBLISHED_TOMBSTONES, {"limit": limit})
-        ]
+        return await marks.lock_unpublished_tombstones(self._connection, limit)
 
     async def mark_accounts_published(self, published: dict[str, int]) -> None:
-        await mark_accounts_published(self._connection, published)
+        await marks.mark_accounts_published(self._connection, published)
 
     async def mark_tombstones_published(self, customer_ids: list[str]) -> None:
-        await mark_tombstones_published(self._connection, customer_ids)
+        await marks.mark_tombstones_published(self._connection, customer_ids)
 
     async def lock_unpublished(self, limit: int, after: str = "") -> list[dict[str, Any]]:
         """Views not yet on the view topic, locked so no newer version can be committed and published first;
         only customers after `after` in id order."""
-        rows = await self._connection.execute(_LOCK_UNPUBLISHED, {"limit": limit, "after": after})
-        return [decode(row.view) for row in rows]
+        return await marks.lock_unpublished(self._connection, limit, after)
 
     async def mark_published(self, published: dict[str, int]) -> None:
-        await mark_published(self._connection, published)
-
-
-async def mark_published(connection: AsyncConnection, published: dict[str, int]) -> None:
-    if published:
-        await connection.execute(_MARK_PUBLISHED, {"ids": list(published), "positions": list(published.values())})
-
-
-async def mark_accounts_published(connection: AsyncConnection, published: dict[str, int]) -> None:
-    rows = [{"account_id": a, "revision": r} for a, r in published.items()]
-    if rows:
-        await connection.execute(_MARK_ACCOUNTS_PUBLISHED, {"rows": json_param(rows)})
-
-
-async def mark_tombstones_published(connection: AsyncConnection, customer_ids: list[str]) -> None:
-    if customer_ids:
-        await connection.execute(_MARK_TOMBSTONES_PUBLISHED, {"ids": customer_ids})
+        await marks.mark_published(self._connection, published)
 
 
 class PostgresViewStore(ViewStore):
@@ -254,5 +202,5 @@ class PostgresViewStore(ViewStore):
         """Record what reached the customer view topic: views by position, and tombstones. (Accounts are marked
         where they are published, under their roll-up lock: see ProjectBatch._publish_accounts.)"""
         async with self._engine.begin() as connection:
-            await mark_published(connection, views)
-            await mark_tombstones_published(connection, tombstones or [])
+            await marks.mark_published(connection, views)
+            await marks.mark_tombstones_published(connection, tombstones or [])

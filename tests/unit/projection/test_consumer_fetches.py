@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from aiokafka import TopicPartition
 
-from services.projection.entrypoints.consumer import still_ours
+from services.projection.entrypoints.placement import still_ours
 
 P0, P1 = TopicPartition("cx.events.v1", 0), TopicPartition("cx.events.v1", 1)
 

@@ -8,7 +8,8 @@ import orjson
 from aiokafka import TopicPartition
 
 from services.projection.adapters.metrics import ProjectionMetrics
-from services.projection.entrypoints.consumer import OffsetsFromDatabase, ProjectionConsumer
+from services.projection.entrypoints.consumer import ProjectionConsumer
+from services.projection.entrypoints.placement import OffsetsFromDatabase
 from tests.unit.projection.fakes import FakeViewStore
 
 GROUP, TOPIC = "projection", "cx.events.v1"

@@ -15,7 +15,7 @@ from services.projection.domain.redaction import redact
 from services.projection.entrypoints.consumer import ConsumerStatus
 from services.projection.entrypoints.http import create_http_app
 from services.projection.entrypoints.observability import CachedCheck, Liveness, Readiness
-from services.projection.handlers.project_batch import Decoded, decode, freshness
+from services.projection.handlers.consumed_batch import Decoded, decode, freshness
 from tests.unit.projection.factories import BASE, record
 from tests.unit.projection.fake_view_reader import FakeViewReader
 from tests.unit.projection.fakes import FakeRecord
