@@ -59,7 +59,7 @@ def seeded_reader() -> FakeViewReader:
 
 
 def protected(app: FastAPI) -> list[tuple[str, str]]:
-    """The API's bearer-key routes; the brief's pages take a session instead (tests/unit/projection/test_brief.py)."""
+    """The API's bearer-key routes; the brief's pages take a session instead (see test_brief_sessions.py)."""
     return [
         (method, path)
         for path, route in api_routes(app.routes) if path not in OPEN_ROUTES and not path.startswith("/brief/")
