@@ -15,6 +15,8 @@ import orjson
 from rich.console import Console
 
 from services.cli import cpu_meter
+from services.cli.bench_floor import broker_floor
+from services.cli.bench_paths import intake_backlog, read_your_writes
 from services.cli.bench_report import report
 from services.cli.dev import DevOptions, DevSystem
 from services.cli.embedded import free_port
@@ -37,6 +39,8 @@ class BenchOptions:
     baseline_events: int
     projection_workers: int
     freshness_seconds: float = 10.0
+    intake_events: int = 100_000  # offered at once on cx.intake.v1 (issue 9's backlog: 100k for 10k customers)
+    intake_customers: int = 10_000
 
 
 def machine_speed(rounds: int = 5) -> float:
@@ -136,45 +140,6 @@ async def freshness(url: str, key: str, watcher: ViewWatcher, options: BenchOpti
     return latencies
 
 
-async def broker_floor(bootstrap: str, rate: int, seconds: float) -> list[float]:
-    """The broker's own produce-to-consume latency at the same rate: the floor freshness is judged against."""
-    from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-    from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-
-    topic = f"rapport-bench-probe-{int(time.time())}"
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    await admin.create_topics([NewTopic(topic, 4, 1)])
-    await admin.close()
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5, enable_idempotence=False, acks="all")
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, fetch_max_wait_ms=10, enable_auto_commit=False)
-    await producer.start()
-    await consumer.start()
-    partitions = [TopicPartition(topic, p) for p in range(4)]
-    consumer.assign(partitions)
-    await consumer.seek_to_beginning(*partitions)
-    latencies: list[float] = []
-    total = int(rate * seconds)
-
-    async def consume() -> None:
-        while len(latencies) < total:
-            for records in (await consumer.getmany(timeout_ms=100)).values():
-                now = time.monotonic()
-                latencies.extend((now - float(r.value)) * 1000 for r in records if r.value)
-
-    reader = asyncio.create_task(consume())
-    start, per_tick, tick = time.monotonic(), max(1, int(rate * 0.05)), 0.05
-    for n in range(int(seconds / tick)):
-        for i in range(per_tick):
-            await producer.send(topic, str(time.monotonic()).encode(), key=str(i).encode())
-        await asyncio.sleep(max(0.0, start + (n + 1) * tick - time.monotonic()))
-    await producer.flush()
-    await asyncio.wait_for(reader, timeout=60)
-    await producer.stop()
-    await consumer.stop()
-    return latencies
-
-
 SERIES = [
     "rapport_events_accepted_total",
     "rapport_events_rejected_total",
@@ -223,6 +188,17 @@ async def measure(system: DevSystem, options: BenchOptions) -> dict[str, Any]:
         result["floor"] = await broker_floor(system.broker.bootstrap, options.rate, options.freshness_seconds)
         console.print(f"freshness: {options.rate:,} events/s for {options.freshness_seconds:.0f} s …")
         result["freshness"] = await freshness(url, system.api_key, watcher, options)
+        projection = f"http://127.0.0.1:{system.options.projection_port}"
+        console.print(f"read-your-writes over HTTP: {options.rate:,} events/s for {options.freshness_seconds:.0f} s …")
+        result["read_your_writes"] = await read_your_writes(
+            url, projection, system.api_key, options.customers, options.rate, options.freshness_seconds
+        )
+        console.print(
+            f"Kafka intake: {options.intake_events:,} touchpoints for {options.intake_customers:,} customers …"
+        )
+        result["intake"] = await intake_backlog(
+            system.broker.bootstrap, watcher, options.intake_events, options.intake_customers
+        )
         result["metrics"] = await scrape([url, f"http://127.0.0.1:{system.options.projection_port}"], system.api_key)
         console.print("rebuild: the whole event store into fresh views, while the system runs …")
         result["rebuild"] = await rebuild(system, url)

@@ -43,6 +43,17 @@ def report(result: dict[str, Any], baseline: dict[str, float], options: "BenchOp
     )
     table.add_row("freshness p99 / broker floor p99", f"{percentile(fresh, 0.99) / percentile(floor, 0.99):.2f}")
     table.add_row("freshness samples (mean ms)", f"{len(fresh):,} ({statistics.fmean(fresh) if fresh else 0:.0f})")
+    ryw = result["read_your_writes"]
+    table.add_row(
+        "read-your-writes over HTTP (202 → min_position reached): p50 / p99",
+        f"{percentile(ryw, 0.5):.0f} / {percentile(ryw, 0.99):.0f} ms ({len(ryw):,} samples)",
+    )
+    table.add_row("read-your-writes p99 / broker floor p99", f"{percentile(ryw, 0.99) / percentile(floor, 0.99):.2f}")
+    kafka = result["intake"]
+    table.add_row(
+        f"Kafka intake backlog: {kafka['events']:,.0f} events for {kafka['customers']:,.0f} customers, end to end",
+        f"{kafka['end_to_end_eps']:,.0f} events/s" + ("" if kafka["complete"] else " [red](incomplete)[/red]"),
+    )
     rebuilt: RebuildReport = result["rebuild"]
     table.add_row(
         f"rebuild: {rebuilt.events:,} events into {rebuilt.customers:,} views, {rebuilt.shards} shards",

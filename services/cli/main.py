@@ -155,11 +155,23 @@ def bench(
     rate: Annotated[int, typer.Option(help="Events/s offered for the freshness run.")] = 2_000,
     baseline_events: Annotated[int, typer.Option(help="Events for the naive baseline.")] = 3_000,
     projection_workers: Annotated[int, typer.Option(min=1, max=4)] = 2,
+    intake_events: Annotated[int, typer.Option(help="Touchpoints offered at once on cx.intake.v1.")] = 100_000,
+    intake_customers: Annotated[int, typer.Option(help="Distinct customers of the intake backlog.")] = 10_000,
 ) -> None:
     """Measure throughput and freshness end to end against a naive baseline, on a fresh embedded system."""
     from services.cli.bench import BenchOptions, run_bench
 
-    run_bench(BenchOptions(events, customers, rate, baseline_events, projection_workers))
+    run_bench(
+        BenchOptions(
+            events,
+            customers,
+            rate,
+            baseline_events,
+            projection_workers,
+            intake_events=intake_events,
+            intake_customers=intake_customers,
+        )
+    )
 
 
 if __name__ == "__main__":
