@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 
-from services.common.tracing import trace_id
+from services.common.tracing import trace_id_of_valid
 from services.projection.adapters.ports import BatchTransaction, ViewPublisher, ViewRows, ViewStore
 from services.projection.adapters.rows import membership_row, timeline_row, view_row
 from services.projection.adapters.state_cache import StateCache
@@ -105,7 +105,9 @@ class ProjectBatch:
         committed = time.time()
         traces = {customer_id: traceparent for customer_id, (_, traceparent) in decoded.traces.items()}
         await self._publish(changes, traces)
-        trace_ids = tuple(sorted({t for tp in traces.values() if (t := trace_id(tp)) is not None}))[:MAX_TRACE_IDS]
+        trace_ids = tuple(sorted({trace_id_of_valid(tp) for tp in traces.values()}))[
+            :MAX_TRACE_IDS
+        ]  # checked in decode
         return BatchOutcome(
             sum(len(r) for r in batch.values()), changes.applied, len(changes.views), decoded.undecodable,
             len(changes.erased), len(changes.account_revisions), customers=len(decoded.grouped),
