@@ -44,3 +44,17 @@ def test_fold_states_stored_as_json_before_msgpack_still_read() -> None:
 
     state = CustomerState("c-1", version=2, position=7, day_base=19_000, day_bits=(1 << 300) | 1, touchpoints=2)
     assert decode_state(encode(state.to_json())) == state
+
+
+def test_fold_states_stored_as_plain_msgpack_before_compression_still_read() -> None:
+    import lz4.block
+
+    from services.projection.adapters.documents import decode_state, encode_state
+    from services.projection.domain import CustomerState
+
+    state = CustomerState("c-1", version=4, position=11, day_base=19_000, day_bits=(1 << 70) | 1, touchpoints=4)
+    compressed = encode_state(state)
+    plain = lz4.block.decompress(compressed[1:])  # format 1, as stored before states were compressed
+    assert plain[:1] == b"\x93"
+    assert decode_state(plain) == state
+    assert len(compressed) < len(plain) + 16
