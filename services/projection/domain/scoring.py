@@ -24,7 +24,10 @@ def rating_sentiment(rating: Any) -> float | None:
 def touchpoint_sentiment(data: dict[str, Any]) -> float | None:
     sentiment = data.get("sentiment")
     if isinstance(sentiment, int | float) and not isinstance(sentiment, bool):
-        return float(sentiment)
+        # + 0.0 turns -0.0 into 0.0: the relay hands a new event over as Python wrote it ("-0.0") while the store
+        # reads it back from jsonb, which has no negative zero ("0.0"). Both are the same sentiment and must give
+        # the same view, or a rebuild finds such views changed and publishes them again.
+        return float(sentiment) + 0.0
     return rating_sentiment(data.get("rating"))
 
 

@@ -121,3 +121,13 @@ def test_the_account_follows_the_latest_touchpoint_that_names_one() -> None:
         event("c-1", 3, minutes=30),
     )
     assert view["account_id"] == "a-new"
+
+
+def test_a_sentiment_of_minus_zero_gives_the_view_a_sentiment_of_zero_gives() -> None:
+    # The relay hands new events over as Python wrote them (-0.0); the store reads them back from jsonb (0.0).
+    import orjson
+
+    minus = view_of(event("c-1", 1, sentiment=-0.0, event_id="e-1"))
+    plus = view_of(event("c-1", 1, sentiment=0.0, event_id="e-1"))
+    assert orjson.dumps(minus) == orjson.dumps(plus)
+    assert b'"sentiment":0.0' in orjson.dumps(minus["recent"])
