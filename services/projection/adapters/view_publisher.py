@@ -11,6 +11,8 @@ from services.common.kafka_send import send_batched
 from services.projection.adapters.ports import ViewPublisher
 from services.projection.domain.redaction import PERSONAL_KEYS, redact, shows_preference
 
+VIEW_COMPRESSION = "snappy"
+
 
 def create_producer(client_options: dict[str, Any], idempotent: bool) -> AIOKafkaProducer:
     """`client_options`: bootstrap servers and security, from kafka_client_options()."""
@@ -23,7 +25,7 @@ def create_producer(client_options: dict[str, Any], idempotent: bool) -> AIOKafk
         acks="all",
         enable_idempotence=idempotent,
         linger_ms=2,
-        compression_type="snappy",
+        compression_type=VIEW_COMPRESSION,
         max_batch_size=1024 * 1024,
         max_request_size=8 * 1024 * 1024,
     )
