@@ -1,5 +1,6 @@
 """Listens on one dedicated PostgreSQL connection for the change notices workers send at commit, but only while
-someone is watching: with no live subscriber the process would spend its CPU parsing notices nobody reads."""
+someone is watching (and a few seconds after): with no live subscriber the process would spend its CPU parsing
+notices nobody reads. Subscribers are live streams, the brief's live updates and read-your-writes waits."""
 
 import asyncio
 import contextlib
@@ -14,6 +15,9 @@ from services.projection.adapters.accounts_and_erasure import NOTICE_SEPARATOR, 
 
 log = structlog.get_logger(__name__)
 _RETRY_S = 1.0
+# How long LISTEN outlives its last subscriber. Read-your-writes waits subscribe and leave many times a second;
+# an UNLISTEN and a LISTEN between two of them would cost round trips, and the notices of those moments are lost.
+LINGER_S = 10.0
 
 
 def asyncpg_dsn(database_url: str) -> str:
@@ -37,10 +41,14 @@ class PostgresChangeListener:
     """Calls `on_notice(customer_id, what)` per notice (`what`: a position, or 'erased'); reconnects when lost.
 
     `connected`: the connection is up. `listening`: LISTEN is in effect, so every commit from now on is heard;
-    it is set only while `demand` is wanted."""
+    it is set only while `demand` is wanted, and for `linger_s` after."""
 
-    def __init__(self, database_url: str, on_notice: Callable[[str, str], None], demand: Demand | None = None) -> None:
+    def __init__(
+        self, database_url: str, on_notice: Callable[[str, str], None], demand: Demand | None = None,
+        linger_s: float = LINGER_S,
+    ) -> None:  # fmt: skip
         self._dsn = asyncpg_dsn(database_url)
+        self._linger_s = linger_s
         self._on_notice = on_notice
         self.demand = demand or Demand()
         self.connected = asyncio.Event()
@@ -73,24 +81,28 @@ class PostgresChangeListener:
                     await connection.close(timeout=1)
 
     async def _serve(self, connection: asyncpg.Connection, lost: asyncio.Event) -> None:
-        """LISTEN while wanted, UNLISTEN when not, until the connection is lost."""
+        """LISTEN while wanted (and `linger_s` after), UNLISTEN when not, until the connection is lost."""
         while not lost.is_set():
             if not await _first(self.demand.wanted, lost):
                 return
             await connection.add_listener(NOTIFY_CHANNEL, self._deliver)
             self.listening.set()
-            while self.demand.wanted.is_set():  # a subscriber may come back before this task runs again
+            while True:
                 if not await _first(self.demand.unwanted, lost):
                     return
+                if not await _first(self.demand.wanted, lost, timeout=self._linger_s):  # nobody came back
+                    if lost.is_set():
+                        return
+                    break
             self.listening.clear()  # before UNLISTEN: a new subscriber waits for the next LISTEN
             await connection.remove_listener(NOTIFY_CHANNEL, self._deliver)
 
 
-async def _first(event: asyncio.Event, lost: asyncio.Event) -> bool:
-    """Wait for `event` or `lost`; True if `event` is set."""
+async def _first(event: asyncio.Event, lost: asyncio.Event, timeout: float | None = None) -> bool:
+    """Wait for `event` or `lost` (at most `timeout` seconds); True if `event` is set."""
     if not event.is_set() and not lost.is_set():
         waits = [asyncio.ensure_future(event.wait()), asyncio.ensure_future(lost.wait())]
-        _, pending = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        _, pending = await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
         for wait in pending:
             wait.cancel()
     return event.is_set() and not lost.is_set()

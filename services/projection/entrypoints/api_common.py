@@ -1,6 +1,7 @@
 """What every read endpoint shares: the storage port's lookup, the clock, and read-your-writes waiting."""
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -9,6 +10,7 @@ from typing import Annotated, Any
 from fastapi import Path, Query, Request, Response
 
 from services.projection.adapters.ports import ViewReader
+from services.projection.entrypoints.live import Subscription, ViewHub
 
 _POLL_S = 0.02
 DEFAULT_WAIT_S = 2.0
@@ -45,17 +47,49 @@ async def wait_for_position(
     response: Response,
     fetch: Callable[[], Awaitable[Fetched]],
     gone: Callable[[], Awaitable[bool]] | None = None,
+    customer_id: str | None = None,
 ) -> dict[str, Any] | None:
     """The document once `fetch` says it has applied the position asked, or as it is after a short wait (never an
-    error); with a document, the response's Rapport-Min-Position header says which. Not found: waits unless gone."""
+    error); with a document, the response's Rapport-Min-Position header says which. Not found: waits unless gone.
+
+    With `customer_id`, the wait is woken by the change notice a worker sends when it commits that customer's view,
+    instead of the next poll: the poll stays, every `_POLL_S`, for whatever the notices miss (the moment before
+    LISTEN is in effect, a lost listener connection)."""
     document, applied = await fetch()
-    wait_s = getattr(request.app.state, "min_position_wait_s", DEFAULT_WAIT_S)
-    deadline = time.monotonic() + wait_s
-    while not applied:
-        if time.monotonic() >= deadline or (document is None and gone is not None and await gone()):
-            break
-        await asyncio.sleep(_POLL_S)
-        document, applied = await fetch()
+    if not applied:
+        document, applied = await _wait(request, fetch, document, gone, customer_id)
     if document is not None:
         response.headers[MIN_POSITION_HEADER] = REACHED if applied else TIMED_OUT
     return document
+
+
+async def _wait(
+    request: Request, fetch: Callable[[], Awaitable[Fetched]], document: dict[str, Any] | None,
+    gone: Callable[[], Awaitable[bool]] | None, customer_id: str | None,
+) -> Fetched:  # fmt: skip
+    deadline = time.monotonic() + getattr(request.app.state, "min_position_wait_s", DEFAULT_WAIT_S)
+    hub: ViewHub | None = getattr(request.app.state, "hub", None)
+    # Subscribed before the next read, so a commit between that read and the wait still wakes it.
+    subscription = hub.subscribe(customer_id) if hub is not None and customer_id is not None else None
+    try:
+        applied = False
+        if subscription is not None:
+            document, applied = await fetch()
+        while not applied:
+            if time.monotonic() >= deadline or (document is None and gone is not None and await gone()):
+                break
+            await _next_notice(subscription)
+            document, applied = await fetch()
+        return document, applied
+    finally:
+        if hub is not None and subscription is not None:
+            hub.unsubscribe(subscription)
+
+
+async def _next_notice(subscription: Subscription | None) -> None:
+    """Until a change notice for the subscription's customer, or `_POLL_S` at most."""
+    if subscription is None or subscription.dropped:
+        await asyncio.sleep(_POLL_S)
+        return
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(subscription.queue.get(), _POLL_S)

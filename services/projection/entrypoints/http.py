@@ -46,7 +46,9 @@ async def _view(request: Request, response: Response, customer_id: str, min_posi
         view = await reader.get_view(customer_id)
     else:
         fetch = partial(reader.get_view_applied, customer_id, min_position)
-        view = await wait_for_position(request, response, fetch, gone=partial(reader.is_erased, customer_id))
+        view = await wait_for_position(
+            request, response, fetch, gone=partial(reader.is_erased, customer_id), customer_id=customer_id
+        )
     if view is None:
         raise _missing(customer_id)  # unknown or erased: an erased customer is not to be found
     return view

@@ -6,6 +6,7 @@ from typing import Any
 import httpx
 import pytest
 
+from services.projection.entrypoints import api_common
 from services.projection.entrypoints.cursor import encode_cursor
 from services.projection.entrypoints.http import create_http_app
 from services.projection.entrypoints.live import ViewHub
@@ -84,6 +85,31 @@ async def test_min_position_says_when_it_was_reached(client: httpx.AsyncClient, 
         assert "Rapport-Min-Position" not in (await client.get(path)).headers
     contact = await client.get("/v1/customers/c-1/contact", params={"purpose": "service", "min_position": 3})
     assert contact.headers["Rapport-Min-Position"] == "timed-out"
+
+
+async def test_min_position_is_answered_on_the_change_notice_not_the_next_poll(
+    reader: FakeViewReader, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The poll comes only after the wait has given up: only the worker's notice can get this read its answer.
+    monkeypatch.setattr(api_common, "_POLL_S", 30.0)
+    app = create_http_app(reader)
+    app.state.min_position_wait_s = 10.0
+    hub: ViewHub = app.state.hub
+    reader.fold("c-1", [event("c-1", 1)])
+
+    async def commit_then_notify() -> None:
+        while not hub.subscribers("c-1"):  # the read is waiting
+            await asyncio.sleep(0.01)
+        reader.fold("c-1", [event("c-1", 2)])
+        hub.publish("c-1", "2")
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://projection") as client:
+        notifier = asyncio.create_task(commit_then_notify())
+        response = await asyncio.wait_for(client.get("/v1/customers/c-1", params={"min_position": 2}), 20)
+        await notifier
+    assert response.headers["Rapport-Min-Position"] == "reached"
+    assert response.json()["position"] == 2
+    assert hub.subscribers("c-1") == 0  # the wait left the hub
 
 
 async def test_health_and_readiness(client: httpx.AsyncClient) -> None:
