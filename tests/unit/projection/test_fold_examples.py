@@ -3,6 +3,8 @@
 from datetime import timedelta
 from typing import Any
 
+import orjson
+
 from services.projection.domain import CustomerState, FoldRules, StoredEvent, fold, render_view
 from services.projection.domain.state import CANDIDATE_LIMIT, PreferenceState
 from tests.unit.projection.factories import BASE, event
@@ -125,8 +127,6 @@ def test_the_account_follows_the_latest_touchpoint_that_names_one() -> None:
 
 def test_a_sentiment_of_minus_zero_gives_the_view_a_sentiment_of_zero_gives() -> None:
     # The relay hands new events over as Python wrote them (-0.0); the store reads them back from jsonb (0.0).
-    import orjson
-
     minus = view_of(event("c-1", 1, sentiment=-0.0, event_id="e-1"))
     plus = view_of(event("c-1", 1, sentiment=0.0, event_id="e-1"))
     assert orjson.dumps(minus) == orjson.dumps(plus)
