@@ -86,8 +86,11 @@ def create_app(settings: ExperienceSettings) -> FastAPI:
     )
     # Appends wake the relay at once; its poll interval is only the fallback.
     hasher = IdentityHasher(settings.identity_key())
-    store.hand_committed_to(relay.offer)  # the relay publishes what this process appended from memory
-    recorder = EventRecorder(store, hasher, on_appended=relay.wake.set, metrics=metrics)
+    # The relay publishes what this process appended from memory, woken by the hand-over itself; a batch not handed
+    # over (an erasure's) wakes it by its NOTIFY. Not also by the recorder: that wake came after the hand-over,
+    # often once the relay had taken the batch, and sent it to the store for whatever append was committing then.
+    store.hand_committed_to(relay.offer)
+    recorder = EventRecorder(store, hasher, metrics=metrics)
     broker = KafkaBroker(
         settings.kafka_bootstrap, enable_idempotence=settings.kafka_idempotence, security=security.faststream()
     )

@@ -26,7 +26,9 @@ class ExperienceSettings(BaseSettings):
     max_body_bytes: int = Field(default=1024 * 1024, gt=0)
     max_batch_events: int = Field(default=1000, gt=0)
     relay_batch_size: int = Field(default=2000, gt=0)
-    relay_poll_interval_s: float = Field(default=0.05, gt=0)
+    # A safety net only: the relay is woken by its own process's hand-over and by a NOTIFY at every other append's
+    # commit. Polling often raced the hand-over, reading back from the store a batch about to arrive in memory.
+    relay_poll_interval_s: float = Field(default=1.0, gt=0)
     # The embedded broker (Tansu) has no idempotent producer; real Kafka should always have it on.
     kafka_idempotence: bool = False
     kafka_linger_ms: int = Field(default=5, ge=0)

@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 
@@ -40,6 +41,7 @@ class PostgresEventStore(EventStore):
         self._engine = engine
         self._leadership_retry_s = leadership_retry_s
         self._receiver: Callable[[list[StoredEvent]], None] | None = None
+        self._appender = uuid.uuid4().hex  # names this store's appends in their commit notices
 
     def hand_committed_to(self, receiver: Callable[[list[StoredEvent]], None]) -> None:
         """Give every batch this store commits, as the relay publishes it, to `receiver` (the relay)."""
@@ -48,18 +50,25 @@ class PostgresEventStore(EventStore):
     @asynccontextmanager
     async def appending(self) -> AsyncIterator[AppendBatch]:
         with _unavailable_on_connection_errors():
-            async with self._engine.begin() as conn:
-                # Appends take turns: positions come from an identity sequence, and without this lock a
-                # transaction holding position 7 could commit after one holding 8 became visible; a reader past 8
-                # would skip 7 forever. Serialized, positions become visible in commit order, so
-                # `position > checkpoint` is safe. The same turn keeps what `known` read true until the commit.
-                await conn.execute(sql.APPEND_LOCK)
-                batch = PostgresAppendBatch(conn, hand_over=self._receiver is not None)
-                yield batch
-                if batch.inserted:
-                    await conn.execute(sql.NOTIFY_APPENDED)
-        if batch.committed and self._receiver is not None:
-            self._receiver(batch.committed)  # after the commit: only what is durable is handed over
+            async with self._engine.connect() as conn:
+                async with conn.begin():
+                    # Appends take turns: positions come from an identity sequence, and without this lock a
+                    # transaction holding position 7 could commit after one holding 8 became visible; a reader
+                    # past 8 would skip 7 forever. Serialized, positions become visible in commit order, so
+                    # `position > checkpoint` is safe. The same turn keeps what `known` read true until the commit.
+                    await conn.execute(sql.APPEND_LOCK)
+                    batch = PostgresAppendBatch(conn, hand_over=self._receiver is not None)
+                    yield batch
+                    if batch.inserted:
+                        # Signed only when the batch is handed over (not an erasure's, say): those the relay here
+                        # gets in memory; any other must wake it.
+                        appender = self._appender if batch.committed else ""
+                        await conn.execute(sql.NOTIFY_APPENDED, {"appender": appender})
+                # After the commit (only what is durable is handed over), not after the connection's return to
+                # the pool, a round trip later: the relay has the batch that much sooner, and the next append,
+                # granted its turn at this commit, is several round trips from handing its own over.
+                if batch.committed and self._receiver is not None:
+                    self._receiver(batch.committed)
 
     async def read_from(self, position: int, limit: int) -> list[StoredEvent]:
         with _unavailable_on_connection_errors():
@@ -119,23 +128,31 @@ class PostgresEventStore(EventStore):
                 owner = await conn.scalar(sql.CHECKPOINT_CLUSTER, lock)
             if owner != cluster_id:
                 raise RelayFencedError(name, cluster_id, owner)
-            async with _woken_by_appends(conn, wake):
+            # Our own appends are handed over: their notice, which can overtake the hand-over (it comes on the
+            # leader's connection while the appending task still waits for its commit's answer), would only send
+            # the relay to read back from the store what is about to reach it in memory.
+            handed_over = self._appender if self._receiver is not None else None
+            async with _woken_by_appends(conn, wake, ignoring=handed_over):
                 yield _PostgresCheckpoint(conn, name, cluster_id)
         finally:
             await _release(conn, lock)
 
 
 @asynccontextmanager
-async def _woken_by_appends(conn: AsyncConnection, wake: asyncio.Event | None) -> AsyncIterator[None]:
-    """LISTEN on the leader's own connection (it is held for the term anyway) and set `wake` at every append."""
+async def _woken_by_appends(
+    conn: AsyncConnection, wake: asyncio.Event | None, ignoring: str | None = None
+) -> AsyncIterator[None]:
+    """LISTEN on the leader's own connection (it is held for the term anyway) and set `wake` at every append but
+    those of the appender `ignoring` (the relay's poll still reads what a hand-over missed)."""
     if wake is None:
         yield
         return
     raw = (await conn.get_raw_connection()).driver_connection
     assert raw is not None, "a checked-out connection has its driver's"
 
-    def heard(*_: object) -> None:
-        wake.set()
+    def heard(_connection: object, _pid: int, _channel: str, appender: str) -> None:
+        if appender != ignoring:
+            wake.set()
 
     await raw.add_listener(sql.APPENDED_CHANNEL, heard)
     try:

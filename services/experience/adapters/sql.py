@@ -79,9 +79,10 @@ READ_LOG = text(
 HEAD = text("SELECT coalesce(max(position), 0) FROM events")
 
 # Delivered at commit to every session listening (a leading relay, in whichever replica): the wake-up that spares
-# a leader polling for other replicas' appends. One per append transaction; PostgreSQL folds repeats.
+# a leader polling for other replicas' appends. One per append transaction; PostgreSQL folds repeats. The payload
+# names the appending store, so a leader in the same process, which gets those events handed over, ignores it.
 APPENDED_CHANNEL = "rapport_events_appended"
-NOTIFY_APPENDED = text(f"NOTIFY {APPENDED_CHANNEL}")
+NOTIFY_APPENDED = text(f"SELECT pg_notify('{APPENDED_CHANNEL}', :appender)")
 
 # Leadership is per (relay, Kafka cluster): a relay attached to another cluster never holds the lock the
 # checkpoint's own cluster's relays wait for, so a stray one cannot keep them from leading.

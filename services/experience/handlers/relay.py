@@ -61,7 +61,7 @@ class EventRelay:
         *,
         name: str = "cx.events.v1",
         batch_size: int = 2000,
-        poll_interval_s: float = 0.05,
+        poll_interval_s: float = 1.0,
         retry_s: float = 1.0,
         wake: asyncio.Event | None = None,
         metrics: ExperienceMetrics | None = None,
@@ -182,15 +182,29 @@ class EventRelay:
     async def _publish_from(self, position: int, checkpoint: Checkpoint, cluster_id: str) -> None:
         log.info("relay.leading", topic=self._topic, resume_after=position)
         checked = time.monotonic()
+        read_store = True  # what was stored before the term began is not handed over
         while True:
             if time.monotonic() - checked >= self._topic_check_s:
                 position, checked = await self._still_held(position, checkpoint, cluster_id), time.monotonic()
+                read_store = True
+            if self.wake.is_set() and not self._handed:
+                read_store = True  # woken during the last round by another replica's append
             self.wake.clear()  # before reading, so an append during the read still wakes the next round
-            events = self._take_handed(position) or await self._store.read_from(position, self._batch_size)
+            events = self._take_handed(position)
+            # The store only when something may be there that no hand-over brings: at a term's start, to fill a gap
+            # before what was handed over, after a wake with nothing handed (another replica's append), or once a
+            # poll interval passed in silence. Not after every round: an append that has committed but not yet
+            # handed its batch over would be read back from the store, just before it arrives in memory.
+            from_store = not events and (read_store or bool(self._handed))
+            if from_store:
+                events = await self._store.read_from(position, self._batch_size)
             if not events:
+                woken = False
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.wake.wait(), self._poll_interval_s)
+                    woken = await asyncio.wait_for(self.wake.wait(), self._poll_interval_s)
+                read_store = not woken or not self._handed
                 continue
+            read_store = from_store  # a batch from the store may have more behind it
             acknowledged = await self._producer.send_all(self._topic, [to_record(e) for e in events])
             if self._offsets_went_back(acknowledged):
                 # The topic was recreated under us (a broker that came back empty, the producer reconnecting

@@ -1,7 +1,11 @@
 """What the append hands the relay in memory is what the relay would have read back from PostgreSQL."""
 
+import asyncio
+from typing import Any
+
 import orjson
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from contracts import parse_event
 from services.experience.adapters.event_store import PostgresEventStore
@@ -44,3 +48,31 @@ async def test_nothing_is_handed_over_from_an_append_that_erases(store: Postgres
     events = [to_new_event(parse_event(d), IDENTITIES) for d in [touchpoint(customer), erasure(customer)]]
     await append_events(store, events)
     assert handed == []  # the touchpoint was redacted in the same transaction: the relay reads the store's copy
+
+
+async def test_a_leader_is_woken_by_every_append_but_those_handed_to_it(
+    store: PostgresEventStore, engine: AsyncEngine
+) -> None:
+    handed: list[StoredEvent] = []
+    store.hand_committed_to(handed.extend)
+    other_replica = PostgresEventStore(engine)
+    wake = asyncio.Event()
+
+    async def woken_by(append: Any) -> bool:
+        wake.clear()
+        await append()
+        try:
+            await asyncio.wait_for(wake.wait(), 2.0)  # a notice arrives within milliseconds of its commit
+        except TimeoutError:
+            return False
+        return True
+
+    def appending(into: PostgresEventStore, *documents: dict[str, Any]) -> Any:
+        return lambda: append_events(into, [to_new_event(parse_event(d), IDENTITIES) for d in documents])
+
+    customer = new_id("c")
+    async with store.leadership(new_id("relay"), "cluster-a", wake):
+        assert not await woken_by(appending(store, touchpoint(customer)))  # handed over: no need to wake
+        assert handed
+        assert await woken_by(appending(other_replica, touchpoint(customer)))  # only the store has it
+        assert await woken_by(appending(store, erasure(customer)))  # not handed over: the store has the copy

@@ -76,3 +76,22 @@ async def test_a_topic_that_lost_what_was_published_is_filled_again_without_a_re
         await until(lambda: published(producer) == [1, 2, 3])  # sent again from the store, in order
         relay.offer(await append(store, 1))
         await until(lambda: published(producer) == [1, 2, 3, 4])
+
+
+async def test_after_a_hand_over_the_store_is_read_only_when_woken_with_nothing_handed() -> None:
+    # Reading the store after every round raced the next append's hand-over: a batch committed but not yet handed
+    # over was read back from the store, just before it arrived in memory.
+    store, producer = CountingStore(), FakeProducer()
+    relay = EventRelay(store, producer, "events", name="relay", poll_interval_s=30.0)
+    async with running(relay):
+        await until(lambda: 0 in store.reads_after)
+        relay.offer(await append(store, 3))
+        relay.offer(await append(store, 2))
+        await until(lambda: len(published(producer)) == 5)
+        await asyncio.sleep(0.05)
+        assert store.reads_after == [0]  # the term's first read only
+        await append(store, 1)  # another replica's append: its NOTIFY wakes the relay with nothing handed
+        relay.wake.set()
+        await until(lambda: len(published(producer)) == 6)
+        assert store.reads_after[1:2] == [5]
+        assert published(producer) == [1, 2, 3, 4, 5, 6]
