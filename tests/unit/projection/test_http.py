@@ -98,7 +98,7 @@ async def test_min_position_is_answered_on_the_change_notice_not_the_next_poll(
     reader.fold("c-1", [event("c-1", 1)])
 
     async def commit_then_notify() -> None:
-        while not hub.subscribers("c-1"):  # the read is waiting
+        while not hub.subscribers("c-1"):  # noqa: ASYNC110 - the read waits in another task; its subscription is the sign
             await asyncio.sleep(0.01)
         reader.fold("c-1", [event("c-1", 2)])
         hub.publish("c-1", "2")
