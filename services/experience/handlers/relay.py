@@ -212,7 +212,7 @@ class EventRelay:
                 # is gone with it. Send the whole store again; the checkpoint first, so a crash also resumes there.
                 log.warning("relay.topic_recreated", topic=self._topic, resend_after=0)
                 await checkpoint.save(0)
-                position = 0
+                position, read_store = 0, True
                 self._handed.clear()
                 self._acknowledged.clear()
                 continue
