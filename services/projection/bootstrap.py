@@ -8,7 +8,6 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import structlog
-from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -21,10 +20,11 @@ from services.projection.adapters.metrics import ProjectionMetrics
 from services.projection.adapters.migrate import check_schema, known_revisions
 from services.projection.adapters.state_cache import StateCache
 from services.projection.adapters.view_listener import Demand, PostgresChangeListener
-from services.projection.adapters.view_publisher import KafkaViewPublisher, create_producer
+from services.projection.adapters.view_publisher import create_producer
 from services.projection.adapters.view_reader import PostgresViewReader
 from services.projection.adapters.view_store import PostgresViewStore
-from services.projection.domain import AccountRules, FoldRules
+from services.projection.composition import fold_rules, view_publishers
+from services.projection.domain import AccountRules
 from services.projection.entrypoints.auth import Gatekeeper, announce
 from services.projection.entrypoints.brief import BriefConfig, IdentityClient, SessionStore
 from services.projection.entrypoints.consumer import ConsumerStatus, ProjectionConsumer, create_consumer
@@ -42,13 +42,6 @@ from services.projection.handlers.republish_pending import republish_pending
 from services.projection.settings import ProjectionSettings
 
 log = structlog.get_logger(__name__)
-
-
-def fold_rules(settings: ProjectionSettings) -> FoldRules:
-    return FoldRules(
-        settings.recent_limit, settings.negativity_bias, settings.half_life_days, negative_run=settings.negative_run,
-        falling_half_life_days=settings.falling_half_life_days, falling_drop=settings.falling_drop,
-    )  # fmt: skip
 
 
 @dataclass
@@ -159,17 +152,6 @@ def start_worker(
 def _report_crash(task: "asyncio.Task[None]") -> None:
     if not task.cancelled() and task.exception() is not None:
         log.error("projection consumer stopped", error=repr(task.exception()))
-
-
-def view_publishers(
-    producer: AIOKafkaProducer, settings: ProjectionSettings
-) -> tuple[KafkaViewPublisher, KafkaViewPublisher]:
-    """The customer and account view publishers, with or without personal fields as the settings say."""
-    personal = settings.view_topic_personal_data
-    return (
-        KafkaViewPublisher(producer, settings.views_topic, personal_data=personal),
-        KafkaViewPublisher(producer, settings.account_views_topic, key_field="account_id", personal_data=personal),
-    )
 
 
 def gatekeeper(settings: ProjectionSettings) -> Gatekeeper:

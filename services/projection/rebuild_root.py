@@ -6,7 +6,7 @@ from services.projection.adapters.kafka_security import kafka_client_options
 from services.projection.adapters.rebuild_store import PostgresRebuildStore
 from services.projection.adapters.view_publisher import create_producer
 from services.projection.adapters.view_store import PostgresViewStore
-from services.projection.bootstrap import fold_rules, view_publishers
+from services.projection.composition import fold_rules, view_publishers
 from services.projection.domain import AccountRules
 from services.projection.handlers.rebuild import Progress, Rebuild, RebuildPlan, RebuildReport
 from services.projection.handlers.republish_pending import republish_pending

@@ -21,3 +21,12 @@ def test_the_contracts_package_still_offers_its_models_by_name() -> None:
     assert set(contracts.__all__) <= set(dir(contracts)) | {
         name for name in contracts.__all__ if hasattr(contracts, name)
     }
+
+
+def test_the_rebuild_command_imports_no_web_framework_or_consumer() -> None:
+    # `rapport rebuild` starts a process for the rebuild's composition root; the service's own root (bootstrap,
+    # with FastAPI, uvicorn and the consumer) once cost it a third of a second of fixed start-up.
+    web = ("fastapi", "uvicorn", "faststream", "alembic", "services.projection.bootstrap")
+    probe = f"import sys, services.cli.rebuild\nprint(','.join(m for m in {web!r} if m in sys.modules))"
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.strip()
+    assert loaded == "", f"rapport rebuild would import {loaded}"
