@@ -84,11 +84,10 @@ def create_app(settings: ExperienceSettings) -> FastAPI:
         poll_interval_s=settings.relay_poll_interval_s,
         metrics=metrics,
     )
-    # Appends wake the relay at once; its poll interval is only the fallback.
     hasher = IdentityHasher(settings.identity_key())
-    # The relay publishes what this process appended from memory, woken by the hand-over itself; a batch not handed
-    # over (an erasure's) wakes it by its NOTIFY. Not also by the recorder: that wake came after the hand-over,
-    # often once the relay had taken the batch, and sent it to the store for whatever append was committing then.
+    # The relay publishes what this process appended from memory, woken by the hand-over itself; a batch not
+    # handed over (an erasure's) wakes it by its NOTIFY, and the poll interval is only the fallback. No wake from the
+    # recorder: it came after the hand-over, often once the relay had taken the batch, and sent it to the store.
     store.hand_committed_to(relay.offer)
     recorder = EventRecorder(store, hasher, metrics=metrics)
     broker = KafkaBroker(

@@ -1,7 +1,7 @@
 """Record events: validate untrusted documents against the contracts, hash identities, append to the event store."""
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -92,18 +92,11 @@ def to_new_event(event: CustomerEvent, identities: IdentityHasher, traceparent: 
 
 
 class EventRecorder:
-    """Appends validated events and tells the relay there is something new to publish."""
+    """Appends validated events (the store hands what it commits to the relay)."""
 
-    def __init__(
-        self,
-        store: EventStore,
-        identities: IdentityHasher,
-        on_appended: Callable[[], None] = lambda: None,
-        metrics: ExperienceMetrics | None = None,
-    ) -> None:
+    def __init__(self, store: EventStore, identities: IdentityHasher, metrics: ExperienceMetrics | None = None) -> None:
         self._store = store
         self._identities = identities
-        self._on_appended = on_appended
         self.metrics = metrics or ExperienceMetrics()
 
     async def record(self, events: Sequence[CustomerEvent], traceparent: str | None = None) -> AppendResult:
@@ -144,7 +137,6 @@ class EventRecorder:
         result = await append_events(self._store, prepared, all_or_nothing=all_or_nothing)
         self.metrics.append_seconds.observe(time.perf_counter() - started)
         if result.accepted:
-            self._on_appended()
             self._report(prepared, result)
         elif result.duplicates:
             self.metrics.duplicates.inc(len(result.duplicates))

@@ -12,7 +12,7 @@ Fold states are msgpack, written and read by msgspec straight from and into the 
 on the benchmark's states (~1.5 KB), 4-6 us to encode and 20-30 us to decode, where JSON + LZ4 + building the
 dataclasses back took 37 and 119. The msgpack is LZ4-compressed (a block, no frame): a state repeats its field
 names in every recent touchpoint, so 2.2 KB shrink to 0.9 KB for 3 us, and a row of the bench's customers went
-from 4.2 KB to 2.9 KB. At 4.2 KB only one row fits a page, so an update could rarely stay on its page (HOT) and
+from 4.2 KB to 2.6 KB. At 4.2 KB only one row fits a page, so an update could rarely stay on its page (HOT) and
 the table grew to nine times its live size during a run; every byte is also written to the WAL on each update.
 States stored as plain msgpack, or as JSON before that (LZ4 or zlib), still read.
 """

@@ -93,11 +93,12 @@ async def test_a_restarted_relay_resumes_after_its_checkpoint_and_wakes_on_appen
         await checkpoint_reaches(engine, topic, 6)
 
     await append_for(store, customers, rounds=1)
-    # A long poll interval: only the wake-up signal can make this relay publish the next append promptly.
+    # A long poll interval: only the hand-over can make this relay publish the next append promptly.
     relay = EventRelay(store, producer, topic, name=topic, poll_interval_s=3600)
     async with running(relay):
         await checkpoint_reaches(engine, topic, 9)
-        recorder = EventRecorder(store, IDENTITIES, on_appended=relay.wake.set)  # wired as bootstrap wires it
+        store.hand_committed_to(relay.offer)  # wired as bootstrap wires it: the hand-over wakes the relay
+        recorder = EventRecorder(store, IDENTITIES)
         await recorder.record([parse_event(touchpoint(c)) for c in customers])
         records = await read_topic(kafka_bootstrap, topic, count=12)
 
