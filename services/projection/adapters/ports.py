@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from services.projection.adapters.rows import TimelineRow
 from services.projection.adapters.state_cache import StateCache
 from services.projection.domain import CustomerState, MemberRecord
 
@@ -68,8 +69,8 @@ class BatchTransaction(ABC):
         """Upsert the views and states; a stored view at the same or a later position is kept."""
 
     @abstractmethod
-    async def add_timeline(self, rows: list[dict[str, Any]]) -> None:
-        """Rows of event_id, customer_id, position, occurred_at, channel, kind, feeling, entry; known ids are kept."""
+    async def add_timeline(self, rows: list[TimelineRow]) -> None:
+        """(customer id, timeline entry) rows, their columns as rows.timeline_columns says; known ids are kept."""
 
     @abstractmethod
     async def save_offsets(

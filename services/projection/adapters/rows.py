@@ -33,8 +33,19 @@ def view_row(state: CustomerState, view: dict[str, Any], serialised: bytes) -> V
     )
 
 
-def timeline_row(customer_id: str, entry: dict[str, Any]) -> dict[str, Any]:
+# A timeline_entries row is its customer and the fold's timeline entry: every other column is one of the entry's
+# fields (`timeline_columns`), so the live insert sends each entry once and PostgreSQL takes the columns from it.
+TimelineRow = tuple[str, dict[str, Any]]
+
+
+def timeline_row(customer_id: str, entry: dict[str, Any]) -> TimelineRow:
     """A timeline_entries row from a fold's timeline entry."""
+    return customer_id, entry
+
+
+def timeline_columns(row: TimelineRow) -> dict[str, Any]:
+    """The row's columns by name (the live insert's SQL takes the same fields from the entry)."""
+    customer_id, entry = row
     return {
         "event_id": entry["event_id"], "customer_id": customer_id, "position": entry["position"],
         "occurred_at": entry["time"], "channel": entry["channel"], "kind": entry["kind"],
@@ -55,10 +66,12 @@ def view_for_copy(row: ViewRow) -> tuple[Any, ...]:
     return (*row[:3], datetime.fromisoformat(updated) if updated else None, *row[4:])
 
 
-def timeline_for_copy(row: dict[str, Any]) -> tuple[Any, ...]:
+def timeline_for_copy(row: TimelineRow) -> tuple[Any, ...]:
+    columns = timeline_columns(row)
     return (
-        row["event_id"], row["customer_id"], row["position"], datetime.fromisoformat(row["occurred_at"]),
-        row["channel"], row["kind"], row["feeling"], orjson.dumps(row["entry"]).decode(),
+        columns["event_id"], columns["customer_id"], columns["position"],
+        datetime.fromisoformat(columns["occurred_at"]), columns["channel"], columns["kind"], columns["feeling"],
+        orjson.dumps(columns["entry"]).decode(),
     )  # fmt: skip
 
 

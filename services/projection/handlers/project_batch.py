@@ -9,7 +9,7 @@ import orjson
 
 from services.common.tracing import trace_id_of_valid
 from services.projection.adapters.ports import BatchTransaction, ViewPublisher, ViewRows, ViewStore
-from services.projection.adapters.rows import membership_row, timeline_row, view_row
+from services.projection.adapters.rows import TimelineRow, membership_row, timeline_row, view_row
 from services.projection.adapters.state_cache import StateCache
 from services.projection.domain import (
     CUSTOMER_ERASED,
@@ -143,7 +143,7 @@ class ProjectBatch:
         else:
             states, changes.table = await tx.load_states_through(ids, self._cache)
         view_rows = ViewRows()
-        timeline_rows: list[dict[str, Any]] = []
+        timeline_rows: list[TimelineRow] = []
         memberships: list[dict[str, Any]] = []
         touched: set[str] = set()
         for customer_id, events in grouped.items():

@@ -121,8 +121,8 @@ async def test_a_crashed_consumer_fails_health_and_readiness_and_logs_no_persona
 
 async def test_a_database_error_carries_no_parameter_values(projection: Projection) -> None:
     secret = f"secret-note-{uuid.uuid4().hex}"
-    row = {"event_id": "e-1", "customer_id": "c-1", "position": 1, "occurred_at": "not a time", "channel": "store",
-           "kind": "complaint", "feeling": "negative", "entry": {"note": secret}}  # fmt: skip
+    row = ("c-1", {"event_id": "e-1", "position": 1, "time": "not a time", "channel": "store", "kind": "complaint",
+                   "feeling": "negative", "note": secret})  # fmt: skip
     with pytest.raises(DBAPIError) as raised:
         async with PostgresViewStore(projection.engine).transaction() as tx:
             await tx.add_timeline([row])

@@ -6,6 +6,7 @@ from typing import Any
 
 from services.projection.adapters.documents import decode, decode_state
 from services.projection.adapters.ports import BatchTransaction, ViewRows
+from services.projection.adapters.rows import TimelineRow, timeline_columns
 from services.projection.adapters.state_cache import StateCache
 from services.projection.domain import CustomerState, MemberRecord
 
@@ -53,9 +54,10 @@ class FakeBatchTransaction(BatchTransaction):
             if stored is None or stored["version"] < version:
                 self.tables.views[customer_id], self.tables.states[customer_id] = decode(view), state
 
-    async def add_timeline(self, rows: list[dict[str, Any]]) -> None:
+    async def add_timeline(self, rows: list[TimelineRow]) -> None:
         for row in rows:
-            self.tables.timeline.setdefault(row["event_id"], row)
+            columns = timeline_columns(row)
+            self.tables.timeline.setdefault(columns["event_id"], columns)
 
     async def save_offsets(
         self, group: str, topic: str, next_offsets: dict[int, int], applied: dict[int, int],
