@@ -15,7 +15,7 @@ from services.experience.domain.append import Erasure, NewEvent, Numbered
 from services.experience.domain.identities import IdentityKey
 
 
-def _row(index: int, numbered: Numbered) -> dict[str, Any]:
+def _row(index: int, numbered: Numbered, envelope: bytes) -> dict[str, Any]:
     event = numbered.event
     return {
         "ord": index,
@@ -25,7 +25,7 @@ def _row(index: int, numbered: Numbered) -> dict[str, Any]:
         "type": event.type,
         "source": event.source,
         "occurred_at": event.occurred_at,
-        "envelope": event.envelope,
+        "envelope": orjson.Fragment(envelope),  # serialised once, for this row and for the hand-over
     }
 
 
@@ -65,11 +65,12 @@ class PostgresAppendBatch(AppendBatch):
         return Known(stored_ids=stored, links=links, last_sequences=last, erased=erased)
 
     async def insert(self, new: Sequence[Numbered]) -> dict[str, int]:
-        rows = _json([_row(i, n) for i, n in enumerate(new)])
+        envelopes = [orjson.dumps(n.event.envelope) for n in new]
+        rows = _json([_row(i, n, envelope) for i, (n, envelope) in enumerate(zip(new, envelopes, strict=True))])
         returned = [tuple(row) for row in await self._conn.execute(sql.INSERT_EVENTS, {"rows": rows})]
         self.inserted += len(returned)
         if self._hand_over:
-            self.committed += committed_events(new, returned)
+            self.committed += committed_events(new, envelopes, returned)
         return {event_id: position for event_id, position, _ in returned}
 
     async def save_links(self, links: Mapping[IdentityKey, LinkChange]) -> None:
