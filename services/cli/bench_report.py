@@ -21,6 +21,14 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+def load_share(rate: float, capacity: float) -> str:
+    """How busy the freshness run kept the system. The rate is fixed so runs compare, but on a slow machine it can
+    come near the end-to-end capacity, and then the latencies measure queueing more than the path."""
+    share = rate / capacity if capacity > 0 else float("inf")
+    note = " [yellow](near capacity: latencies are mostly queueing)[/yellow]" if share > 0.5 else ""
+    return f"{share:.0%}{note}"
+
+
 def report(result: dict[str, Any], baseline: dict[str, float], options: "BenchOptions") -> None:
     t = result["throughput"]
     table = Table(title=f"Rapport benchmark ({options.projection_workers} projection workers)")
@@ -42,6 +50,7 @@ def report(result: dict[str, Any], baseline: dict[str, float], options: "BenchOp
         f"{percentile(floor, 0.5):.0f} / {percentile(floor, 0.99):.0f} ms",
     )
     table.add_row("freshness p99 / broker floor p99", f"{percentile(fresh, 0.99) / percentile(floor, 0.99):.2f}")
+    table.add_row("freshness load: its rate / this run's end to end", load_share(options.rate, t["end_to_end_eps"]))
     table.add_row("freshness samples (mean ms)", f"{len(fresh):,} ({statistics.fmean(fresh) if fresh else 0:.0f})")
     ryw = result["read_your_writes"]
     table.add_row(
