@@ -37,26 +37,38 @@ class PostgresAppendBatch(AppendBatch):
     """Collects, when asked to, the inserted events as the relay publishes them (`committed`), for the store to
     hand over once the transaction has committed."""
 
-    def __init__(self, conn: AsyncConnection, *, hand_over: bool) -> None:
+    def __init__(self, conn: AsyncConnection, *, hand_over: bool, appender: str = "") -> None:
         self._conn = conn
         self._hand_over = hand_over
+        self._appender = appender  # what the commit notice says when the batch is handed over
         self.committed: list[StoredEvent] = []
         self.inserted = 0  # events this append stored
 
     async def known(self, events: Sequence[NewEvent]) -> Known:
-        """Everything the batch's decision needs, in at most three set-based reads (two without identities)."""
+        """Everything the batch's decision needs, in one set-based read without identities, three with."""
         conn = self._conn
         ids = [e.event_id for e in events]
-        stored: dict[str, int] = dict((await conn.execute(sql.STORED_POSITIONS, {"ids": ids})).all())
-        links: dict[IdentityKey, str] = {}
-        hashes = list({e.identity.value_hash for e in events if e.identity is not None})
-        if hashes:
-            found = await conn.execute(sql.LINKS, {"hashes": hashes})
-            links = {IdentityKey(kind, value_hash): customer for kind, value_hash, customer in found}
         named = {e.customer_id: None for e in events if e.customer_id is not None}
+        hashes = list({e.identity.value_hash for e in events if e.identity is not None})
+        if not hashes:
+            stored: dict[str, int] = {}
+            last: dict[str, int] = {}
+            erased: set[str] = set()
+            params = {"ids": ids, "customers": list(named)}
+            for is_stored, key, number, is_erased in await conn.execute(sql.STORED_AND_CUSTOMERS, params):
+                if is_stored:
+                    stored[key] = number
+                    continue
+                if number is not None:
+                    last[key] = number
+                if is_erased:
+                    erased.add(key)
+            return Known(stored_ids=stored, links={}, last_sequences=last, erased=erased)
+        stored = dict((await conn.execute(sql.STORED_POSITIONS, {"ids": ids})).all())
+        found = await conn.execute(sql.LINKS, {"hashes": hashes})
+        links = {IdentityKey(kind, value_hash): customer for kind, value_hash, customer in found}
         customers = list({**named, **dict.fromkeys(links.values())})
-        last: dict[str, int] = {}
-        erased: set[str] = set()
+        last, erased = {}, set()
         for customer, sequence, is_erased in await conn.execute(sql.CUSTOMERS, {"customers": customers}):
             if sequence is not None:
                 last[customer] = sequence
@@ -65,9 +77,12 @@ class PostgresAppendBatch(AppendBatch):
         return Known(stored_ids=stored, links=links, last_sequences=last, erased=erased)
 
     async def insert(self, new: Sequence[Numbered]) -> dict[str, int]:
+        """Insert, and notify at commit: naming this store when the batch is handed over (its relay has it
+        already), anonymously otherwise, which wakes every leader."""
         envelopes = [orjson.dumps(n.event.envelope) for n in new]
         rows = _json([_row(i, n, envelope) for i, (n, envelope) in enumerate(zip(new, envelopes, strict=True))])
-        returned = [tuple(row) for row in await self._conn.execute(sql.INSERT_EVENTS, {"rows": rows})]
+        params = {"rows": rows, "appender": self._appender if self._hand_over else ""}
+        returned = [tuple(row) for row in await self._conn.execute(sql.INSERT_EVENTS, params)]
         self.inserted += len(returned)
         if self._hand_over:
             self.committed += committed_events(new, envelopes, returned)
@@ -94,6 +109,7 @@ class PostgresAppendBatch(AppendBatch):
         self.committed = []
         self._hand_over = False
         conn, customers = self._conn, list(erasures)
+        await conn.execute(sql.NOTIFY_APPENDED, {"appender": ""})  # the insert's notice named this store
         await conn.execute(sql.REDACTION_ON)
         redacted = Counter((await conn.execute(sql.REDACT_EVENTS, {"customers": customers})).scalars())
         removed = Counter((await conn.execute(sql.FORGET_LINKS, {"customers": customers})).scalars())

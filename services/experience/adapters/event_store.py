@@ -57,13 +57,10 @@ class PostgresEventStore(EventStore):
                     # past 8 would skip 7 forever. Serialized, positions become visible in commit order, so
                     # `position > checkpoint` is safe. The same turn keeps what `known` read true until the commit.
                     await conn.execute(sql.APPEND_LOCK)
-                    batch = PostgresAppendBatch(conn, hand_over=self._receiver is not None)
+                    # The batch's insert notifies at commit, signed only when it is handed over (not an erasure's,
+                    # say): those the relay here gets in memory; any other must wake it.
+                    batch = PostgresAppendBatch(conn, hand_over=self._receiver is not None, appender=self._appender)
                     yield batch
-                    if batch.inserted:
-                        # Signed only when the batch is handed over (not an erasure's, say): those the relay here
-                        # gets in memory; any other must wake it.
-                        appender = self._appender if batch.committed else ""
-                        await conn.execute(sql.NOTIFY_APPENDED, {"appender": appender})
                 # After the commit (only what is durable is handed over), not after the connection's return to
                 # the pool, a round trip later: the relay has the batch that much sooner, and the next append,
                 # granted its turn at this commit, is several round trips from handing its own over.

@@ -8,14 +8,22 @@ LEADERSHIP_CLASS = 0x5241_5050  # "RAPP"
 
 APPEND_LOCK = text(f"SELECT pg_advisory_xact_lock({APPEND_LOCK_KEY})")
 
-STORED_POSITIONS = text("SELECT event_id, position FROM events WHERE event_id = ANY(CAST(:ids AS text[]))")
+_STORED = "SELECT event_id, position FROM events WHERE event_id = ANY(CAST(:ids AS text[]))"
+STORED_POSITIONS = text(_STORED)
 
 # max() per customer walks the (customer_id, sequence) unique index backwards: one index probe each. Whether the
 # customer was erased rides along in the same statement, so the common batch pays no extra round trip for it.
-CUSTOMERS = text(
+_CUSTOMERS = (
     "SELECT c.customer_id, (SELECT max(e.sequence) FROM events e WHERE e.customer_id = c.customer_id), "
     "EXISTS (SELECT 1 FROM erased_customers x WHERE x.customer_id = c.customer_id) "
     "FROM unnest(CAST(:customers AS text[])) AS c(customer_id)"
+)
+CUSTOMERS = text(_CUSTOMERS)
+# A batch that names no identity knows its customers before it reads anything, so both reads go in one round trip
+# while the append holds its turn: rows of (is a stored id, event or customer id, position or last sequence, erased).
+STORED_AND_CUSTOMERS = text(
+    f"SELECT true, s.event_id, s.position, false FROM ({_STORED}) AS s(event_id, position) "
+    f"UNION ALL SELECT false, c.customer_id, c.last, c.erased FROM ({_CUSTOMERS}) AS c(customer_id, last, erased)"
 )
 
 # One lookup for every identity a batch names (the hash includes the kind, so it alone is selective).
@@ -47,13 +55,23 @@ RECORD_ERASED = text(
     "SELECT * FROM unnest(CAST(:customers AS text[]), CAST(:event_ids AS text[])) ON CONFLICT DO NOTHING"
 )
 
+# Delivered at commit to every session listening (a leading relay, in whichever replica): the wake-up that spares
+# a leader polling for other replicas' appends. One per append transaction; PostgreSQL folds repeats. The payload
+# names the appending store, so a leader in the same process, which gets those events handed over, ignores it.
+APPENDED_CHANNEL = "rapport_events_appended"
+NOTIFY_APPENDED = text(f"SELECT pg_notify('{APPENDED_CHANNEL}', :appender)")  # on its own: after an erasure
+
 # ORDER BY ord hands out positions in batch order, so a customer's sequence and position rise together.
+# The commit notice rides on the insert: one round trip fewer while the append holds its turn.
+# `notified` is materialised once, and read once `inserted` has a row, which an insert that did not fail has.
 INSERT_EVENTS = text(
-    "INSERT INTO events (event_id, customer_id, sequence, type, source, occurred_at, envelope) "
+    "WITH inserted AS (INSERT INTO events (event_id, customer_id, sequence, type, source, occurred_at, envelope) "
     "SELECT r.event_id, r.customer_id, r.sequence, r.type, r.source, r.occurred_at, r.envelope "
     "FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(ord int, event_id text, customer_id text, "
     "sequence int, type text, source text, occurred_at timestamptz, envelope jsonb) "
-    "ORDER BY r.ord RETURNING event_id, position, recorded_at"
+    "ORDER BY r.ord RETURNING event_id, position, recorded_at), "
+    f"notified AS MATERIALIZED (SELECT pg_notify('{APPENDED_CHANNEL}', :appender)) "
+    "SELECT inserted.event_id, inserted.position, inserted.recorded_at FROM inserted, notified"
 )
 
 # The canonical document is built here, so the relay sends bytes without parsing JSON in Python.
@@ -78,11 +96,6 @@ READ_LOG = text(
 )
 HEAD = text("SELECT coalesce(max(position), 0) FROM events")
 
-# Delivered at commit to every session listening (a leading relay, in whichever replica): the wake-up that spares
-# a leader polling for other replicas' appends. One per append transaction; PostgreSQL folds repeats. The payload
-# names the appending store, so a leader in the same process, which gets those events handed over, ignores it.
-APPENDED_CHANNEL = "rapport_events_appended"
-NOTIFY_APPENDED = text(f"SELECT pg_notify('{APPENDED_CHANNEL}', :appender)")
 
 # Leadership is per (relay, Kafka cluster): a relay attached to another cluster never holds the lock the
 # checkpoint's own cluster's relays wait for, so a stray one cannot keep them from leading.
