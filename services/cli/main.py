@@ -1,4 +1,5 @@
-"""The `rapport` command line: `dev`, `emit`, `tail`, `status`, `dlq replay`, `rebuild`, `bench` and `bench-stages`."""
+"""The `rapport` command line: `dev`, `emit`, `tail`, `status`, `dlq replay`, `rebuild`, `bench`, `bench-stages` and
+`bench-appends`."""
 
 from pathlib import Path
 from typing import Annotated
@@ -184,6 +185,18 @@ def bench_stages(
     from services.cli.bench_stages import run_stages
 
     run_stages(events, customers, batch)
+
+
+@app.command("bench-appends")
+def bench_appends(
+    delay_ms: Annotated[float, typer.Option(help="One-way delay the proxy adds to each message.")] = 0.5,
+    producers: Annotated[int, typer.Option(help="Concurrent producers, one touchpoint a request each.")] = 8,
+    seconds: Annotated[float, typer.Option(help="How long each phase runs.")] = 10.0,
+) -> None:
+    """Single-event appends with PostgreSQL here and a network hop away: what an append's round trips cost."""
+    from services.cli.bench_appends import run_appends
+
+    run_appends(delay_ms, producers, seconds)
 
 
 if __name__ == "__main__":
