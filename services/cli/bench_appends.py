@@ -28,6 +28,7 @@ from services.cli.bench_report import percentile
 from services.cli.embedded import EmbeddedPostgres, asyncpg_dsn, ensure_database, free_port
 from services.cli.loadgen import TouchpointLoad
 from services.common.logs import configure_logging
+from services.common.pooled_connections import replace_closed_connections
 from services.experience.adapters.event_store import PostgresEventStore
 from services.experience.adapters.migrate import migrate
 from services.experience.domain.identities import IdentityHasher
@@ -123,7 +124,7 @@ async def _producers(record: Callable[[int], Awaitable[None]], producers: int, s
 
 
 async def _phase(label: str, url: str, producers: int, seconds: float, proxy: DelayingProxy | None) -> Phase:
-    engine = create_async_engine(url, pool_size=producers, pool_pre_ping=True)
+    engine = replace_closed_connections(create_async_engine(url, pool_size=producers))  # as the service's
     recorder = EventRecorder(PostgresEventStore(engine), IdentityHasher(b"bench-appends"))
     loads = [TouchpointLoad(customers=200, prefix=f"appends-{n}", seed=n) for n in range(producers)]  # fresh ids a run
 

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from contracts.limits import RateLimiter
 from services.common.kafka_security import KafkaSecurity
+from services.common.pooled_connections import replace_closed_connections
 from services.experience.adapters.event_store import PostgresEventStore, PostgresIdentityDirectory
 from services.experience.adapters.kafka import KafkaRecordProducer
 from services.experience.adapters.metrics import ExperienceMetrics
@@ -65,8 +66,8 @@ def create_app(settings: ExperienceSettings) -> FastAPI:
     metrics = ExperienceMetrics()
     security = kafka_security(settings)
     # hide_parameters: an error message must never carry a batch's rows (customer notes) into the logs.
-    engine = create_async_engine(
-        settings.database_url, pool_size=settings.database_pool_size, pool_pre_ping=True, hide_parameters=True
+    engine = replace_closed_connections(
+        create_async_engine(settings.database_url, pool_size=settings.database_pool_size, hide_parameters=True)
     )
     store = PostgresEventStore(engine)
     producer = KafkaRecordProducer(
