@@ -123,7 +123,7 @@ async def _producers(record: Callable[[int], Awaitable[None]], producers: int, s
     return latencies
 
 
-async def _phase(label: str, url: str, producers: int, seconds: float, proxy: DelayingProxy | None) -> Phase:
+async def _phase(label: str, url: str, producers: int, seconds: float, proxy: DelayingProxy) -> Phase:
     engine = replace_closed_connections(create_async_engine(url, pool_size=producers))  # as the service's
     recorder = EventRecorder(PostgresEventStore(engine), IdentityHasher(b"bench-appends"))
     loads = [TouchpointLoad(customers=200, prefix=f"appends-{n}", seed=n) for n in range(producers)]  # fresh ids a run
@@ -134,9 +134,9 @@ async def _phase(label: str, url: str, producers: int, seconds: float, proxy: De
 
     try:
         await _producers(record, producers, 1.0)  # warm: the pool's connections, the prepared statements
-        sent_before = proxy.sent if proxy else 0
+        sent_before = proxy.sent
         latencies = await _producers(record, producers, seconds)
-        messages = (proxy.sent - sent_before) / len(latencies) if proxy else float("nan")
+        messages = (proxy.sent - sent_before) / len(latencies)
     finally:
         await engine.dispose()
     return Phase(

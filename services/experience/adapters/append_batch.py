@@ -33,6 +33,12 @@ def _json(rows: list[dict[str, Any]]) -> str:
     return orjson.dumps(rows).decode()
 
 
+def _known(stored: dict[str, int], links: dict[IdentityKey, str], customers: Sequence[Sequence[Any]]) -> Known:
+    """From (customer id, last sequence or None, erased) rows."""
+    last = {customer: sequence for customer, sequence, _ in customers if sequence is not None}
+    return Known(stored_ids=stored, links=links, last_sequences=last, erased={c for c, _, gone in customers if gone})
+
+
 class PostgresAppendBatch(AppendBatch):
     """Collects, when asked to, the inserted events as the relay publishes them (`committed`), for the store to
     hand over once the transaction has committed."""
@@ -52,29 +58,19 @@ class PostgresAppendBatch(AppendBatch):
         hashes = list({e.identity.value_hash for e in events if e.identity is not None})
         if not hashes:
             stored: dict[str, int] = {}
-            last: dict[str, int] = {}
-            erased: set[str] = set()
+            customer_rows: list[tuple[str, int | None, bool]] = []
             params = {"ids": ids, "customers": list(named)}
             for is_stored, key, number, is_erased in await conn.execute(sql.STORED_AND_CUSTOMERS, params):
                 if is_stored:
                     stored[key] = number
-                    continue
-                if number is not None:
-                    last[key] = number
-                if is_erased:
-                    erased.add(key)
-            return Known(stored_ids=stored, links={}, last_sequences=last, erased=erased)
+                else:
+                    customer_rows.append((key, number, is_erased))
+            return _known(stored, {}, customer_rows)
         stored = dict((await conn.execute(sql.STORED_POSITIONS, {"ids": ids})).all())
         found = await conn.execute(sql.LINKS, {"hashes": hashes})
         links = {IdentityKey(kind, value_hash): customer for kind, value_hash, customer in found}
         customers = list({**named, **dict.fromkeys(links.values())})
-        last, erased = {}, set()
-        for customer, sequence, is_erased in await conn.execute(sql.CUSTOMERS, {"customers": customers}):
-            if sequence is not None:
-                last[customer] = sequence
-            if is_erased:
-                erased.add(customer)
-        return Known(stored_ids=stored, links=links, last_sequences=last, erased=erased)
+        return _known(stored, links, (await conn.execute(sql.CUSTOMERS, {"customers": customers})).all())
 
     async def insert(self, new: Sequence[Numbered]) -> dict[str, int]:
         """Insert, and notify at commit: naming this store when the batch is handed over (its relay has it

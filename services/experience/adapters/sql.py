@@ -56,8 +56,9 @@ RECORD_ERASED = text(
 )
 
 # Delivered at commit to every session listening (a leading relay, in whichever replica): the wake-up that spares
-# a leader polling for other replicas' appends. One per append transaction; PostgreSQL folds repeats. The payload
-# names the appending store, so a leader in the same process, which gets those events handed over, ignores it.
+# a leader polling for other replicas' appends. One per append transaction (two when it erases: the insert's, then
+# an anonymous one). The payload names the appending store when the batch is handed over, so a leader in the same
+# process, which gets those events in memory, ignores it.
 APPENDED_CHANNEL = "rapport_events_appended"
 NOTIFY_APPENDED = text(f"SELECT pg_notify('{APPENDED_CHANNEL}', :appender)")  # on its own: after an erasure
 
